@@ -1,9 +1,20 @@
-import { DurableObject } from "cloudflare:workers";
+import { createApp } from "./app";
+import { handleDeadLetters, handleSendBatch } from "./sending/consumer";
+import { sweepStuckMessages } from "./sending/sweeper";
+import type { QueueJob } from "./sending/jobs";
 
-export class WabaGate extends DurableObject<Env> {}
+export { WabaGate } from "./gate/waba-gate";
 
+const app = createApp();
+
+/** The Worker: HTTP through Hono, the send queue and its dead-letter queue, and the sweeper cron. */
 export default {
-  async fetch(): Promise<Response> {
-    return Response.json({ ok: true });
+  fetch: app.fetch,
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dlq")) await handleDeadLetters(batch, env);
+    else await handleSendBatch(batch, env);
   },
-} satisfies ExportedHandler<Env>;
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(sweepStuckMessages(env));
+  },
+} satisfies ExportedHandler<Env, QueueJob>;

@@ -1,0 +1,76 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { adminRoutes } from "./http/admin";
+import type { AppEnv } from "./http/context";
+import { docsPage, openApiConfig, registerSecuritySchemes } from "./http/docs";
+import { messageRoutes } from "./http/messages";
+import { allowedMethods } from "./http/methods";
+import { AppError, errors, problemResponse } from "./lib/errors";
+import { log } from "./lib/log";
+
+export const JSON_BODY_LIMIT = 10 * 1024 * 1024;
+
+const jsonLimit = bodyLimit({
+  maxSize: JSON_BODY_LIMIT,
+  onError: () => {
+    throw errors.payloadTooLarge(JSON_BODY_LIMIT);
+  },
+});
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  // A known path with an unsupported method is a 405 before any auth runs (Hono alone would 404).
+  let allowed: ((path: string) => string[]) | undefined;
+  app.use("*", async (c, next) => {
+    allowed ??= allowedMethods(app.routes);
+    const methods = allowed(c.req.path);
+    if (methods.length > 0 && !methods.includes(c.req.method)) {
+      throw new AppError(405, "method_not_allowed", "Method not allowed", {
+        detail: `${c.req.method} is not supported on ${c.req.path}`,
+        headers: { Allow: methods.join(", ") },
+      });
+    }
+    await next();
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.use("/admin/*", jsonLimit);
+  app.use("/v1/messages/*", jsonLimit);
+  app.use("/v1/messages", jsonLimit);
+  app.route("/admin", adminRoutes);
+  app.route("/v1/messages", messageRoutes);
+
+  registerSecuritySchemes(app);
+  app.doc31("/openapi.json", openApiConfig);
+  app.get("/docs", (c) => c.html(docsPage()));
+
+  app.notFound((c) =>
+    problemResponse(
+      new AppError(404, "not_found", "Not found", { detail: `No route for ${c.req.method} ${c.req.path}` }),
+    ),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) return problemResponse(err);
+    if (err instanceof HTTPException && err.status === 400) {
+      // Hono's validator throws this when the JSON body cannot be parsed.
+      return problemResponse(errors.invalidJson());
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      return problemResponse(new AppError(err.status, "http_error", err.message || "Request refused"));
+    }
+    // Unexpected: log the kind and where, answer without internals.
+    log.error("unhandled_error", {
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? err.name : "unknown",
+      message: err instanceof Error ? err.message : undefined,
+    });
+    return problemResponse(new AppError(500, "internal_error", "Internal error"));
+  });
+
+  return app;
+}

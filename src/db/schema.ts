@@ -1,0 +1,145 @@
+import { sql } from "drizzle-orm";
+import type { RouteReason } from "../routing/types";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * D1 is the record: bots, WABAs (with their MM Lite registration), campaigns, messages and
+ * idempotency keys. KV only caches; the per-WABA Durable Object paces and serialises Meta queries.
+ * Times are ISO-8601 UTC text. Booleans are 0/1 integers.
+ */
+
+export const bots = sqliteTable(
+  "bots",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** Public, random part of the API key used to find the bot; the secret part is only hashed. */
+    keyId: text("key_id").notNull(),
+    /** SHA-256 (hex) of the whole API key; compared in constant time. */
+    keyHash: text("key_hash").notNull(),
+    wabaId: text("waba_id").notNull(),
+    phoneNumberId: text("phone_number_id").notNull(),
+    businessId: text("business_id").notNull(),
+    throughputMps: integer("throughput_mps").notNull().default(80),
+    mmLiteRestricted: integer("mm_lite_restricted", { mode: "boolean" }).notNull().default(false),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("bots_key_id").on(t.keyId), index("bots_waba").on(t.wabaId)],
+);
+
+export const wabas = sqliteTable("wabas", {
+  id: text("id").primaryKey(),
+  businessId: text("business_id").notNull(),
+  type: text("type", { enum: ["shared", "obo"] }).notNull(),
+  migrated: integer("migrated", { mode: "boolean" }).notNull().default(false),
+  /** Meta's `marketing_messages_onboarding_status` at the last query. */
+  onboardingStatus: text("onboarding_status"),
+  /** Meta's older `marketing_messages_lite_api_status` at the last query. */
+  legacyStatus: text("legacy_status"),
+  checkedAt: text("checked_at"),
+  /** When this gateway saw the WABA become active for MM Lite (null: not active). */
+  activatedAt: text("activated_at"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const campaigns = sqliteTable(
+  "campaigns",
+  {
+    id: text("id").primaryKey(),
+    botId: text("bot_id").notNull(),
+    name: text("name").notNull(),
+    type: text("type", { enum: ["individual", "batch"] }).notNull(),
+    templateName: text("template_name").notNull(),
+    templateLanguage: text("template_language").notNull(),
+    templateCategory: text("template_category").notNull(),
+    route: text("route", { enum: ["mm_lite", "cloud_api"] }).notNull(),
+    routeReason: text("route_reason").$type<RouteReason>().notNull(),
+    status: text("status", { enum: ["sending", "completed", "cancelled"] }).notNull(),
+    total: integer("total").notNull(),
+    invalid: integer("invalid").notNull().default(0),
+    duplicates: integer("duplicates").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+    completedAt: text("completed_at"),
+  },
+  (t) => [index("campaigns_bot").on(t.botId, t.id)],
+);
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    campaignId: text("campaign_id").notNull(),
+    botId: text("bot_id").notNull(),
+    /** Position in the audience; report rows follow it. */
+    seq: integer("seq").notNull(),
+    /** E.164 for valid recipients; the number as written for invalid ones. */
+    to: text("to").notNull(),
+    /** Frozen template parameters (JSON array of strings) or Meta components (JSON). */
+    params: text("params"),
+    components: text("components"),
+    route: text("route", { enum: ["mm_lite", "cloud_api"] }).notNull(),
+    routeReason: text("route_reason").$type<RouteReason>().notNull(),
+    status: text("status", {
+      enum: ["queued", "accepted", "sent", "delivered", "read", "failed", "cancelled", "invalid"],
+    }).notNull(),
+    /**
+     * Exactly-once bookkeeping: set (with the attempt's time) right before Meta is called and
+     * cleared only when Meta answered "not accepted". A message found with an intent but no wamid
+     * may have been accepted: it is never sent again blindly.
+     */
+    sendIntentAt: text("send_intent_at"),
+    attempts: integer("attempts").notNull().default(0),
+    wamid: text("wamid"),
+    confirmedRoute: text("confirmed_route", { enum: ["mm_lite", "cloud_api"] }),
+    errorCode: integer("error_code"),
+    errorTitle: text("error_title"),
+    acceptedAt: text("accepted_at"),
+    sentAt: text("sent_at"),
+    deliveredAt: text("delivered_at"),
+    readAt: text("read_at"),
+    failedAt: text("failed_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("messages_campaign").on(t.campaignId, t.seq),
+    uniqueIndex("messages_wamid").on(t.wamid).where(sql`wamid IS NOT NULL`),
+  ],
+);
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    botId: text("bot_id").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 of the canonical JSON of the request: "same body" means the same JSON value. */
+    requestHash: text("request_hash").notNull(),
+    /** null while the first request is still being processed. */
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.botId, t.key] }), index("idempotency_created").on(t.createdAt)],
+);
+
+export type BotRow = typeof bots.$inferSelect;
+export type WabaRow = typeof wabas.$inferSelect;
+export type CampaignRow = typeof campaigns.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+
+/**
+ * Transactional outbox for queue jobs: written in the same D1 batch as the messages they send,
+ * deleted once the queue has taken them. The sweeper re-sends rows the queue never got, so a
+ * failed enqueue can delay a message but never lose it.
+ */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: text("id").primaryKey(),
+    body: text("body").notNull(),
+    delaySeconds: integer("delay_seconds").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("outbox_created").on(t.createdAt)],
+);

@@ -1,0 +1,140 @@
+import type { WabaGate } from "../gate/waba-gate";
+import type { MessageRow } from "../db/schema";
+import { log } from "../lib/log";
+import { MetaApiError, MetaUnreachableError, backoffMs } from "../meta/errors";
+import type { MetaClient } from "../meta/client";
+import { metaClient } from "../meta/transport";
+import { FALLBACK_DECISION } from "../routing/decide";
+import type { Route } from "../routing/types";
+import { backoffWithJitter, finalize, type SendOutcome } from "./outcome";
+import { claim, type JobContext, type Result } from "./store";
+
+/**
+ * Sends a job's messages at the slots the WABA's Durable Object grants. Slots are claimed in
+ * blocks of about BLOCK_MS: one D1 write records the intent of a whole block just before it goes,
+ * so a crash can leave at most one block "unknown", and D1 sees a write per block, not per message.
+ */
+const BLOCK_MS = 250;
+
+type Gate = DurableObjectStub<WabaGate>;
+
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
+
+export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promise<Result[]> {
+  const { bot } = ctx;
+  const grant = await gate.acquire(bot.phoneNumberId, bot.throughputMps, ctx.sendable.length);
+  const slotAt = (i: number) => grant.startAt + i * grant.intervalMs;
+  const perBlock = Math.max(1, Math.floor(BLOCK_MS / grant.intervalMs));
+  const client = metaClient(env);
+  const state: SendState = { droppedStatus: false };
+  const pending: Promise<Result[]>[] = [];
+
+  for (let first = 0; first < ctx.sendable.length; first += perBlock) {
+    const block = ctx.sendable.slice(first, first + perBlock);
+    await sleep(slotAt(first) - Date.now());
+    const claimed = await claim(
+      env,
+      block.map((m) => m.id),
+    );
+    pending.push(
+      Promise.all(
+        block.flatMap((message, k) => {
+          const attempts = claimed.get(message.id);
+          if (attempts === undefined) return []; // Another consumer holds it (a redelivery).
+          return [
+            (async (): Promise<Result> => {
+              await sleep(slotAt(first + k) - Date.now());
+              const outcome = await attempt(env, client, gate, ctx, message, state);
+              return { message, outcome: finalize(outcome, attempts), attempts };
+            })(),
+          ];
+        }),
+      ),
+    );
+  }
+  return (await Promise.all(pending)).flat();
+}
+
+interface SendState {
+  /** The WABA's cached status is dropped once per job, not once per refused message. */
+  droppedStatus: boolean;
+}
+
+/**
+ * One send through the message's route. An MM Lite refusal (131055 / 134100 / 134102) re-sends it
+ * through the Cloud API at once (`mm_lite_rejected_fallback`) and drops the WABA's cached status.
+ * The message row is updated in place so the caller records the final route.
+ */
+async function attempt(
+  env: Env,
+  client: MetaClient,
+  gate: Gate,
+  ctx: JobContext,
+  message: MessageRow,
+  state: SendState,
+): Promise<SendOutcome> {
+  const route = message.route as Route;
+  try {
+    const sent = await client.sendTemplate(route, ctx.bot.phoneNumberId, {
+      to: message.to,
+      template: {
+        name: ctx.campaign.templateName,
+        language: ctx.campaign.templateLanguage,
+        ...(message.components
+          ? { components: JSON.parse(message.components) as unknown[] }
+          : { params: JSON.parse(message.params ?? "[]") as string[] }),
+      },
+    });
+    return {
+      kind: "accepted",
+      wamid: sent.wamid,
+      route,
+      reason: message.routeReason === FALLBACK_DECISION.reason ? FALLBACK_DECISION.reason : null,
+    };
+  } catch (err) {
+    if (err instanceof MetaApiError) {
+      const cls = err.classification;
+      const title = err.message;
+      switch (cls.kind) {
+        case "fallback_cloud_api":
+          if (route !== "mm_lite") return { kind: "failed", code: err.code ?? null, title };
+          if (!state.droppedStatus) {
+            state.droppedStatus = true;
+            await gate.dropStatus(ctx.bot.wabaId, true);
+          }
+          message.route = FALLBACK_DECISION.route;
+          message.routeReason = FALLBACK_DECISION.reason;
+          await waitForSlot(gate, ctx);
+          return attempt(env, client, gate, ctx, message, state);
+        case "throttled": {
+          const delayMs = backoffMs(err.code ?? 0, message.attempts + 1);
+          await gate.reportThrottle(ctx.bot.phoneNumberId, Math.min(delayMs, 5_000));
+          return { kind: "retry", code: err.code ?? null, title, delayMs, throttled: true };
+        }
+        case "transient":
+          return {
+            kind: "retry",
+            code: err.code ?? null,
+            title,
+            delayMs: backoffWithJitter(message.attempts + 1),
+            throttled: false,
+          };
+        case "retry_later":
+          return { kind: "retry", code: err.code ?? null, title, delayMs: 5 * 60_000, throttled: false };
+        case "permanent":
+          return { kind: "failed", code: err.code ?? null, title };
+      }
+    }
+    if (err instanceof MetaUnreachableError && !err.outcomeUnknown) {
+      return { kind: "retry", code: null, title: err.message, delayMs: backoffWithJitter(message.attempts + 1), throttled: false };
+    }
+    // No answer after the request may have left: Meta may have accepted it.
+    log.warn("send_outcome_unknown", { messageId: message.id, error: err instanceof Error ? err.name : "unknown" });
+    return { kind: "unknown", title: "" };
+  }
+}
+
+async function waitForSlot(gate: Gate, ctx: JobContext): Promise<void> {
+  const slot = await gate.acquire(ctx.bot.phoneNumberId, ctx.bot.throughputMps, 1);
+  await sleep(slot.startAt - Date.now());
+}

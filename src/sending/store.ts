@@ -1,0 +1,164 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { db } from "../db/client";
+import { type BotRow, bots, type CampaignRow, campaigns, type MessageRow, messages } from "../db/schema";
+import { log } from "../lib/log";
+import { isoNow } from "../lib/time";
+import type { QueueJob } from "./jobs";
+import { flush, type StagedJob, stage } from "./outbox";
+import { OUTCOME_UNKNOWN_TITLE, type SendOutcome } from "./outcome";
+
+/** D1 side of sending: load a job's rows, claim them (the send intent), record what happened. */
+
+export interface JobContext {
+  job: QueueJob;
+  bot: BotRow;
+  campaign: CampaignRow;
+  /** Queued, never attempted or refused by Meta on every earlier attempt: safe to send. */
+  sendable: MessageRow[];
+  /** Queued but carrying a send intent without a wamid: the last attempt may have reached Meta. */
+  unknown: MessageRow[];
+}
+
+export interface Result {
+  message: MessageRow;
+  outcome: SendOutcome;
+  attempts: number;
+}
+
+/** D1 allows 100 bound parameters per statement; ids go in chunks below that. */
+const ID_CHUNK = 90;
+
+function chunks<T>(items: T[], size = ID_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export async function loadJobContext(env: Env, job: QueueJob): Promise<JobContext | null> {
+  const d = db(env);
+  const [bot, campaign] = await Promise.all([
+    d.select().from(bots).where(eq(bots.id, job.botId)).get(),
+    d.select().from(campaigns).where(eq(campaigns.id, job.campaignId)).get(),
+  ]);
+  if (!bot || !campaign) {
+    log.error("send_job_orphaned", { campaignId: job.campaignId });
+    return null;
+  }
+  if (campaign.status === "cancelled") return null;
+  const rows: MessageRow[] = [];
+  for (const ids of chunks(job.messageIds)) {
+    rows.push(
+      ...(await d
+        .select()
+        .from(messages)
+        .where(and(inArray(messages.id, ids), eq(messages.campaignId, campaign.id), eq(messages.status, "queued")))
+        .all()),
+    );
+  }
+  rows.sort((a, b) => a.seq - b.seq);
+  return {
+    job,
+    bot,
+    campaign,
+    sendable: rows.filter((m) => m.sendIntentAt === null),
+    unknown: rows.filter((m) => m.sendIntentAt !== null && m.wamid === null),
+  };
+}
+
+/**
+ * Record the send intent of messages about to be sent, in one statement. Only rows still queued
+ * and without an intent are claimed, so two consumers holding the same job (a redelivery) can
+ * never both send a message: the second claims nothing.
+ */
+export async function claim(env: Env, ids: string[]): Promise<Map<string, number>> {
+  const claimed = new Map<string, number>();
+  const at = isoNow();
+  for (const part of chunks(ids)) {
+    const marks = part.map(() => "?").join(",");
+    const { results } = await env.DB.prepare(
+      `UPDATE messages SET send_intent_at = ?, attempts = attempts + 1
+       WHERE id IN (${marks}) AND status = 'queued' AND send_intent_at IS NULL
+       RETURNING id, attempts`,
+    )
+      .bind(at, ...part)
+      .all<{ id: string; attempts: number }>();
+    for (const r of results) claimed.set(r.id, r.attempts);
+  }
+  return claimed;
+}
+
+/** Apply every outcome in one D1 batch, stage retries through the outbox, close the campaign if done. */
+export async function recordOutcomes(env: Env, ctx: JobContext, results: Result[]): Promise<void> {
+  const now = isoNow();
+  const statements: D1PreparedStatement[] = [];
+  const retryIds: string[] = [];
+  let retryDelayMs = 0;
+  for (const { message, outcome } of results) {
+    switch (outcome.kind) {
+      case "accepted":
+        statements.push(
+          env.DB.prepare(
+            `UPDATE messages SET status = 'accepted', wamid = ?, accepted_at = ?, route = ?,
+               route_reason = COALESCE(?, route_reason)
+             WHERE id = ? AND status = 'queued'`,
+          ).bind(outcome.wamid, now, outcome.route, outcome.reason, message.id),
+        );
+        break;
+      case "failed":
+        statements.push(
+          env.DB.prepare(
+            `UPDATE messages SET status = 'failed', error_code = ?, error_title = ?, failed_at = ?
+             WHERE id = ? AND status = 'queued'`,
+          ).bind(outcome.code, outcome.title, now, message.id),
+        );
+        break;
+      case "unknown":
+        statements.push(
+          env.DB.prepare(
+            `UPDATE messages SET status = 'failed', error_code = NULL, error_title = ?, failed_at = ?
+             WHERE id = ? AND status = 'queued'`,
+          ).bind(OUTCOME_UNKNOWN_TITLE, now, message.id),
+        );
+        break;
+      case "retry":
+        // Meta refused this attempt, so clearing the intent is safe: the retry will claim it again.
+        statements.push(
+          env.DB.prepare(
+            `UPDATE messages SET send_intent_at = NULL, route = ?, route_reason = ?, error_code = ?, error_title = ?
+             WHERE id = ? AND status = 'queued'`,
+          ).bind(message.route, message.routeReason, outcome.code, outcome.title, message.id),
+        );
+        retryIds.push(message.id);
+        retryDelayMs = Math.max(retryDelayMs, outcome.delayMs);
+        break;
+    }
+  }
+  const staged: StagedJob[] = [];
+  if (retryIds.length > 0) {
+    const [job, insert] = stage(
+      env.DB,
+      { ...ctx.job, messageIds: retryIds },
+      Math.min(43_200, Math.ceil(retryDelayMs / 1000)),
+    );
+    staged.push(job);
+    statements.push(insert);
+  }
+  statements.push(completeIfDone(env, ctx.campaign.id, now));
+  await env.DB.batch(statements);
+  if (staged.length > 0) {
+    try {
+      await flush(env, staged);
+    } catch (err) {
+      log.error("retry_enqueue_failed", { error: err instanceof Error ? err.message : "unknown" });
+    }
+  }
+}
+
+/** `sending` → `completed` once no recipient is left queued. */
+export function completeIfDone(env: Env, campaignId: string, now: string): D1PreparedStatement {
+  return env.DB.prepare(
+    `UPDATE campaigns SET status = 'completed', completed_at = ?
+     WHERE id = ? AND status = 'sending'
+       AND NOT EXISTS (SELECT 1 FROM messages WHERE campaign_id = ? AND status = 'queued')`,
+  ).bind(now, campaignId, campaignId);
+}
