@@ -32,6 +32,7 @@ export default defineConfig({
             META_VERIFY_TOKEN: "test-verify-token",
             ADMIN_TOKEN: "test-admin-token",
             LOG_LEVEL: "silent",
+            META_TIMEOUT_MS: "1500",
             TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           },
           workers: [

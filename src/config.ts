@@ -12,6 +12,8 @@ const ConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(8),
   DEFAULT_PHONE_REGION: z.string().length(2).default("BR"),
   MM_LITE_SYNC_HOURS: z.coerce.number().positive().default(24),
+  /** Bound on every Graph call; a send that times out is reported as outcome unknown, never re-sent. */
+  META_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import { handleDeadLetters, handleSendBatch } from "./sending/consumer";
-import { sweepStuckMessages } from "./sending/sweeper";
 import type { QueueJob } from "./sending/jobs";
+import { sweepStuckMessages } from "./sending/sweeper";
 
 export { WabaGate } from "./gate/waba-gate";
 

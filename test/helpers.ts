@@ -37,8 +37,20 @@ export async function sim<T = any>(method: string, path: string, json?: unknown)
 }
 
 export const templates = [
-  { name: "fall_sale", language: "pt_BR", status: "APPROVED", category: "MARKETING", bodyText: "Oi {{1}}, até {{2}}!" },
-  { name: "order_update", language: "pt_BR", status: "APPROVED", category: "UTILITY", bodyText: "Pedido {{1}} enviado" },
+  {
+    name: "fall_sale",
+    language: "pt_BR",
+    status: "APPROVED",
+    category: "MARKETING",
+    bodyText: "Oi {{1}}, até {{2}}!",
+  },
+  {
+    name: "order_update",
+    language: "pt_BR",
+    status: "APPROVED",
+    category: "UTILITY",
+    bodyText: "Pedido {{1}} enviado",
+  },
   { name: "winter_sale", language: "pt_BR", status: "PENDING", category: "MARKETING", bodyText: "Oi {{1}}" },
   { name: "no_params", language: "en_US", status: "APPROVED", category: "MARKETING", bodyText: "Hello!" },
 ];

@@ -1,10 +1,10 @@
 import { getConfig } from "../config";
 import { db, statement } from "../db/client";
 import { type BotRow, type CampaignRow, campaigns, type MessageRow, messages } from "../db/schema";
+import type { WriteResult } from "../http/idempotency";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { isoNow } from "../lib/time";
-import type { WriteResult } from "../http/idempotency";
 import { normalizePhone } from "../phone";
 import { approvedTemplate, decideRoute } from "../routing/service";
 import type { RequestedRoute } from "../routing/types";

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { RouteReason } from "../routing/types";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { RouteReason } from "../routing/types";
 
 /**
  * D1 is the record: bots, WABAs (with their MM Lite registration), campaigns, messages and

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type CachedTemplate, type CachedWabaStatus, kvKeys, kvTtl } from "../cache/keys";
-import { isoNow } from "../lib/time";
 import { log } from "../lib/log";
+import { isoNow } from "../lib/time";
 import { metaClient } from "../meta/transport";
 import type { TemplateInfo, WabaStatusAnswer } from "../routing/types";
 import { type Grant, grant, INITIAL_PACING, type PacingState, throttled } from "./pacing";

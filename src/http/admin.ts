@@ -66,7 +66,11 @@ const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "pa
 const security = [{ adminBearer: [] }];
 
 async function botView(env: Env, bot: BotRow) {
-  const waba = await drizzle(env.DB).select({ type: wabas.type }).from(wabas).where(eq(wabas.id, bot.wabaId)).get();
+  const waba = await drizzle(env.DB)
+    .select({ type: wabas.type })
+    .from(wabas)
+    .where(eq(wabas.id, bot.wabaId))
+    .get();
   return {
     id: bot.id,
     name: bot.name,
@@ -125,7 +129,13 @@ adminRoutes.openapi(
     await db.batch([
       db
         .insert(wabas)
-        .values({ id: input.wabaId, businessId: input.businessId, type: input.wabaType, createdAt: now, updatedAt: now })
+        .values({
+          id: input.wabaId,
+          businessId: input.businessId,
+          type: input.wabaType,
+          createdAt: now,
+          updatedAt: now,
+        })
         .onConflictDoNothing(),
       db.insert(bots).values(row),
     ]);

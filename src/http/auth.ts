@@ -1,8 +1,8 @@
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { createMiddleware } from "hono/factory";
 import { getConfig } from "../config";
 import { type BotRow, bots } from "../db/schema";
-import { drizzle } from "drizzle-orm/d1";
-import { eq } from "drizzle-orm";
 import { errors } from "../lib/errors";
 import type { AppEnv } from "./context";
 
@@ -56,7 +56,11 @@ const KEY_SHAPE = /^mmk_([a-z0-9]{12})_[A-Za-z0-9_-]{43}$/;
 export async function findBotByKey(env: Env, apiKey: string): Promise<BotRow | null> {
   const match = KEY_SHAPE.exec(apiKey);
   if (!match) return null;
-  const bot = await drizzle(env.DB).select().from(bots).where(eq(bots.keyId, match[1] as string)).get();
+  const bot = await drizzle(env.DB)
+    .select()
+    .from(bots)
+    .where(eq(bots.keyId, match[1] as string))
+    .get();
   if (!bot) return null;
   const hash = await sha256Hex(apiKey);
   return (await safeEqual(hash, bot.keyHash)) ? bot : null;

@@ -81,7 +81,9 @@ export async function withIdempotency(
 
   if (claim.meta.changes === 0) {
     const row = await db
-      .prepare("SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE bot_id = ? AND key = ?")
+      .prepare(
+        "SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE bot_id = ? AND key = ?",
+      )
       .bind(botId, key)
       .first<{ request_hash: string; response_status: number | null; response_body: string | null }>();
     if (row && row.request_hash !== hash) {
@@ -120,6 +122,8 @@ export async function withIdempotency(
 
 function store(db: D1Database, botId: string, key: string, answer: StoredAnswer): D1PreparedStatement {
   return db
-    .prepare("UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE bot_id = ? AND key = ?")
+    .prepare(
+      "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE bot_id = ? AND key = ?",
+    )
     .bind(answer.status, JSON.stringify(answer.body), botId, key);
 }

@@ -15,10 +15,9 @@ export const RouteReasonEnum = z.enum([
 ]);
 
 export const IdempotencyHeader = z.object({
-  "idempotency-key": z
-    .string()
-    .optional()
-    .openapi({ description: "Same key + same body within 24 h → the first answer again; nothing is sent twice" }),
+  "idempotency-key": z.string().optional().openapi({
+    description: "Same key + same body within 24 h → the first answer again; nothing is sent twice",
+  }),
 });
 
 /** A stored (possibly replayed) answer; error answers keep their problem+json type. */

@@ -19,5 +19,6 @@ export function metaClient(env: Env): MetaClient {
     baseUrl: config.META_GRAPH_URL,
     accessToken: config.META_ACCESS_TOKEN,
     fetch: metaFetch(env),
+    timeoutMs: config.META_TIMEOUT_MS,
   });
 }

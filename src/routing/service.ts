@@ -57,7 +57,11 @@ export async function approvedTemplate(
 }
 
 /** The route for an approved template (product.md steps 1 and 3–6). */
-export async function decideRoute(env: Env, template: TemplateInfo, req: RouteRequest): Promise<RouteDecision> {
+export async function decideRoute(
+  env: Env,
+  template: TemplateInfo,
+  req: RouteRequest,
+): Promise<RouteDecision> {
   const ctx: RoutingContext = {
     requestedRoute: req.requestedRoute,
     botRestricted: req.botRestricted,

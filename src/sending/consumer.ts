@@ -2,7 +2,7 @@ import { log } from "../lib/log";
 import { wabaGate } from "../routing/service";
 import { sendAtSlots } from "./dispatch";
 import { isQueueJob, type QueueJob } from "./jobs";
-import { completeIfDone, loadJobContext, recordOutcomes, type Result } from "./store";
+import { completeIfDone, loadJobContext, type Result, recordOutcomes } from "./store";
 
 /**
  * The send queue's consumer. Each queue message is a job (a chunk of message ids of one campaign);

@@ -1,8 +1,8 @@
-import type { WabaGate } from "../gate/waba-gate";
 import type { MessageRow } from "../db/schema";
+import type { WabaGate } from "../gate/waba-gate";
 import { log } from "../lib/log";
-import { MetaApiError, MetaUnreachableError, backoffMs } from "../meta/errors";
 import type { MetaClient } from "../meta/client";
+import { backoffMs, MetaApiError, MetaUnreachableError } from "../meta/errors";
 import { metaClient } from "../meta/transport";
 import { FALLBACK_DECISION } from "../routing/decide";
 import type { Route } from "../routing/types";
@@ -126,10 +126,19 @@ async function attempt(
       }
     }
     if (err instanceof MetaUnreachableError && !err.outcomeUnknown) {
-      return { kind: "retry", code: null, title: err.message, delayMs: backoffWithJitter(message.attempts + 1), throttled: false };
+      return {
+        kind: "retry",
+        code: null,
+        title: err.message,
+        delayMs: backoffWithJitter(message.attempts + 1),
+        throttled: false,
+      };
     }
     // No answer after the request may have left: Meta may have accepted it.
-    log.warn("send_outcome_unknown", { messageId: message.id, error: err instanceof Error ? err.name : "unknown" });
+    log.warn("send_outcome_unknown", {
+      messageId: message.id,
+      error: err instanceof Error ? err.name : "unknown",
+    });
     return { kind: "unknown", title: "" };
   }
 }

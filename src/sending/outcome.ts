@@ -20,7 +20,11 @@ export const OUTCOME_UNKNOWN_TITLE =
 /** A retryable refusal becomes final once the message has used its attempts. */
 export function finalize(outcome: SendOutcome, attempts: number): SendOutcome {
   if (outcome.kind === "retry" && attempts >= MAX_SEND_ATTEMPTS) {
-    return { kind: "failed", code: outcome.code, title: `${outcome.title} (gave up after ${attempts} attempts)` };
+    return {
+      kind: "failed",
+      code: outcome.code,
+      title: `${outcome.title} (gave up after ${attempts} attempts)`,
+    };
   }
   return outcome;
 }

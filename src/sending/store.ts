@@ -51,7 +51,9 @@ export async function loadJobContext(env: Env, job: QueueJob): Promise<JobContex
       ...(await d
         .select()
         .from(messages)
-        .where(and(inArray(messages.id, ids), eq(messages.campaignId, campaign.id), eq(messages.status, "queued")))
+        .where(
+          and(inArray(messages.id, ids), eq(messages.campaignId, campaign.id), eq(messages.status, "queued")),
+        )
         .all()),
     );
   }

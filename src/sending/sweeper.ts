@@ -1,6 +1,6 @@
+import { IDEMPOTENCY_TTL_MS } from "../http/idempotency";
 import { log } from "../lib/log";
 import { isoNow } from "../lib/time";
-import { IDEMPOTENCY_TTL_MS } from "../http/idempotency";
 import { resendStale } from "./outbox";
 
 /** The cron: re-send queue jobs the queue never took, and forget idempotency keys past 24 h. */

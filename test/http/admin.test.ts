@@ -22,7 +22,9 @@ describe("/admin/bots", () => {
     expect(bot.id).toMatch(/^bot_/);
     expect(bot.apiKey).toMatch(/^mmk_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
 
-    const row = await env.DB.prepare("SELECT * FROM bots WHERE id = ?").bind(bot.id).first<Record<string, string>>();
+    const row = await env.DB.prepare("SELECT * FROM bots WHERE id = ?")
+      .bind(bot.id)
+      .first<Record<string, string>>();
     expect(JSON.stringify(row)).not.toContain(bot.apiKey as string);
     expect(row?.key_hash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -42,10 +44,18 @@ describe("/admin/bots", () => {
     const bot = (await res.json()) as { id: string };
     expect(bot).toMatchObject({ wabaType: "obo", throughputMps: 200, mmLiteRestricted: true });
 
-    const patched = await gw(`/admin/bots/${bot.id}`, { method: "PATCH", admin: true, json: { throughputMps: 1000 } });
+    const patched = await gw(`/admin/bots/${bot.id}`, {
+      method: "PATCH",
+      admin: true,
+      json: { throughputMps: 1000 },
+    });
     expect(patched.status).toBe(200);
     expect(await patched.json()).toMatchObject({ throughputMps: 1000, mmLiteRestricted: true });
-    const again = await gw(`/admin/bots/${bot.id}`, { method: "PATCH", admin: true, json: { mmLiteRestricted: false } });
+    const again = await gw(`/admin/bots/${bot.id}`, {
+      method: "PATCH",
+      admin: true,
+      json: { mmLiteRestricted: false },
+    });
     expect(await again.json()).toMatchObject({ throughputMps: 1000, mmLiteRestricted: false });
   });
 

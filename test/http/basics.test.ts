@@ -35,7 +35,12 @@ describe("health, errors and OpenAPI", () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(["/admin/bots", "/admin/bots/{id}", "/v1/messages", "/v1/messages/{id}"]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/admin/bots",
+      "/admin/bots/{id}",
+      "/v1/messages",
+      "/v1/messages/{id}",
+    ]);
     expect(Object.keys(doc.paths["/admin/bots/{id}"] ?? {}).sort()).toEqual(["get", "patch"]);
     const docs = await gw("/docs");
     expect(docs.status).toBe(200);

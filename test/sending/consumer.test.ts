@@ -1,0 +1,201 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { jobRetryDelaySeconds } from "../../src/sending/consumer";
+import type { QueueJob } from "../../src/sending/jobs";
+import { OUTCOME_UNKNOWN_TITLE } from "../../src/sending/outcome";
+import { gw, setupBot, sim, type TestBot } from "../helpers";
+
+afterEach(async () => {
+  await sim("DELETE", "/_sim/faults");
+});
+
+let seq = 0;
+/** A one-message campaign written straight to D1, not enqueued: the test delivers the job itself. */
+async function seedMessage(bot: TestBot, over: { intent?: boolean; route?: "mm_lite" | "cloud_api" } = {}) {
+  seq += 1;
+  const campaignId = `cmp_test${seq}`;
+  const messageId = `msg_test${seq}`;
+  const now = new Date().toISOString();
+  const route = over.route ?? "cloud_api";
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO campaigns (id, bot_id, name, type, template_name, template_language, template_category, route, route_reason, status, total, created_at)
+       VALUES (?, ?, 'test', 'individual', 'fall_sale', 'pt_BR', 'MARKETING', ?, 'waba_not_onboarded', 'sending', 1, ?)`,
+    ).bind(campaignId, bot.id, route, now),
+    env.DB.prepare(
+      `INSERT INTO messages (id, campaign_id, bot_id, seq, "to", params, route, route_reason, status, send_intent_at, attempts, created_at)
+       VALUES (?, ?, ?, 0, '+5511999990001', '["Ana","15/08"]', ?, 'waba_not_onboarded', 'queued', ?, ?, ?)`,
+    ).bind(messageId, campaignId, bot.id, route, over.intent ? now : null, over.intent ? 1 : 0, now),
+  ]);
+  const job: QueueJob = { v: 1, kind: "send", campaignId, botId: bot.id, messageIds: [messageId] };
+  return { campaignId, messageId, job };
+}
+
+async function deliver(jobs: unknown[], queue = "mmlite-send") {
+  const batch = createMessageBatch<QueueJob>(
+    queue,
+    jobs.map((body, i) => ({
+      id: `q${seq}-${i}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body: body as QueueJob,
+    })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+async function sendsAtMeta(bot: TestBot) {
+  const list = await sim("GET", "/_sim/messages?limit=1000");
+  return (list.messages as { phoneNumberId: string; wamid: string }[]).filter(
+    (m) => m.phoneNumberId === bot.phoneNumberId,
+  );
+}
+
+const message = (id: string) =>
+  env.DB.prepare("SELECT * FROM messages WHERE id = ?").bind(id).first<Record<string, any>>();
+
+describe("send queue consumer", () => {
+  it("sends a job's message, acks it, and records the wamid", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { messageId, job, campaignId } = await seedMessage(bot);
+    const result = await deliver([job]);
+    expect(result.explicitAcks).toEqual([`q${seq}-0`]);
+    expect(result.retryMessages).toEqual([]);
+    const row = await message(messageId);
+    expect(row).toMatchObject({ status: "accepted", attempts: 1 });
+    expect((await sendsAtMeta(bot)).map((m) => m.wamid)).toEqual([row?.wamid]);
+    const campaign = await env.DB.prepare("SELECT status, completed_at FROM campaigns WHERE id = ?")
+      .bind(campaignId)
+      .first();
+    expect(campaign?.status).toBe("completed");
+  });
+
+  it("a redelivered job sends nothing twice, even when both copies run at once", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job } = await seedMessage(bot);
+    await Promise.all([deliver([job]), deliver([job]), deliver([job, job])]);
+    await deliver([job]);
+    expect(await sendsAtMeta(bot)).toHaveLength(1);
+  });
+
+  it("reports a send whose answer never came as outcome unknown, and never re-sends it", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    await sim("PUT", "/_sim/faults", {
+      rules: [
+        {
+          endpoint: "send_cloud",
+          phoneNumberId: bot.phoneNumberId,
+          timeoutMs: 3000,
+          acceptBeforeDrop: true,
+          drop: true,
+        },
+      ],
+    });
+    const { job, messageId } = await seedMessage(bot);
+    const result = await deliver([job]);
+    expect(result.explicitAcks).toHaveLength(1);
+    const row = await message(messageId);
+    expect(row).toMatchObject({ status: "failed", wamid: null, error_title: OUTCOME_UNKNOWN_TITLE });
+    await sim("DELETE", "/_sim/faults");
+    await deliver([job]);
+    expect((await message(messageId))?.attempts).toBe(1);
+  });
+
+  it("never sends a message whose earlier attempt recorded an intent but no wamid (crash mid-send)", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job, messageId } = await seedMessage(bot, { intent: true });
+    await deliver([job]);
+    expect(await message(messageId)).toMatchObject({ status: "failed", error_title: OUTCOME_UNKNOWN_TITLE });
+    expect(await sendsAtMeta(bot)).toHaveLength(0);
+  });
+
+  it("throttling is retried as a new delayed job and slows the number down", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    await sim("PUT", "/_sim/faults", {
+      rules: [
+        { endpoint: "send_cloud", phoneNumberId: bot.phoneNumberId, code: 130429, httpStatus: 429, count: 1 },
+      ],
+    });
+    const { job, messageId } = await seedMessage(bot);
+    const result = await deliver([job]);
+    expect(result.explicitAcks).toHaveLength(1);
+    const row = await message(messageId);
+    expect(row).toMatchObject({ status: "queued", send_intent_at: null, error_code: 130429, attempts: 1 });
+    // The retry job went through the outbox to the queue (the outbox row is gone once enqueued).
+    const outbox = await env.DB.prepare("SELECT COUNT(*) AS n FROM outbox").first("n");
+    expect(outbox).toBe(0);
+    // Delivering it again sends the message once.
+    await deliver([job]);
+    expect(await message(messageId)).toMatchObject({ status: "accepted", attempts: 2 });
+    expect(await sendsAtMeta(bot)).toHaveLength(1);
+  });
+
+  it("stops retrying after the last attempt", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    await sim("PUT", "/_sim/faults", {
+      rules: [{ endpoint: "send_cloud", phoneNumberId: bot.phoneNumberId, code: 131000, httpStatus: 500 }],
+    });
+    const { job, messageId } = await seedMessage(bot);
+    await env.DB.prepare("UPDATE messages SET attempts = 5 WHERE id = ?").bind(messageId).run();
+    await deliver([job]);
+    const row = await message(messageId);
+    expect(row).toMatchObject({ status: "failed", error_code: 131000, attempts: 6 });
+    expect(row?.error_title).toContain("gave up after 6 attempts");
+  });
+
+  it("sends nothing for a cancelled campaign", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job, campaignId } = await seedMessage(bot);
+    await env.DB.prepare("UPDATE campaigns SET status = 'cancelled' WHERE id = ?").bind(campaignId).run();
+    const result = await deliver([job]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await sendsAtMeta(bot)).toHaveLength(0);
+  });
+
+  it("acks an unreadable body, and retries a job that fails as a whole with backoff", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const unreadable = await deliver([{ v: 99 }]);
+    expect(unreadable.explicitAcks).toHaveLength(1);
+    // D1 failing under the job (the messages table is briefly away): the whole job is retried.
+    const { job } = await seedMessage(bot);
+    await env.DB.prepare("ALTER TABLE messages RENAME TO messages_away").run();
+    try {
+      const failed = await deliver([job]);
+      expect(failed.retryMessages).toEqual([{ msgId: `q${seq}-0` }]);
+      expect(failed.explicitAcks).toEqual([]);
+    } finally {
+      await env.DB.prepare("ALTER TABLE messages_away RENAME TO messages").run();
+    }
+    // Backoff grows with the delivery attempts and is capped.
+    expect([1, 2, 3, 8, 20].map(jobRetryDelaySeconds)).toEqual([2, 4, 8, 256, 300]);
+  });
+
+  it("the dead-letter consumer marks what it receives as failed with a reason", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job, messageId, campaignId } = await seedMessage(bot);
+    const result = await deliver([job], "mmlite-send-dlq");
+    expect(result.explicitAcks).toHaveLength(1);
+    const row = await message(messageId);
+    expect(row).toMatchObject({ status: "failed" });
+    expect(row?.error_title).toContain("Dead-lettered");
+    const campaign = await env.DB.prepare("SELECT status FROM campaigns WHERE id = ?")
+      .bind(campaignId)
+      .first("status");
+    expect(campaign).toBe("completed");
+    expect(await sendsAtMeta(bot)).toHaveLength(0);
+  });
+});
+
+describe("GET reflects the consumer", () => {
+  it("shows the final state through the API", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job, messageId } = await seedMessage(bot);
+    await deliver([job]);
+    const res = await gw(`/v1/messages/${messageId}`, { key: bot.apiKey });
+    expect(await res.json()).toMatchObject({ id: messageId, status: "accepted", route: "cloud_api" });
+  });
+});
