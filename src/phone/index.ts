@@ -1,0 +1,1 @@
+export { normalizePhone, type PhoneResult } from "./normalize";
