@@ -10,7 +10,7 @@ const app = createApp();
 /** The Worker: HTTP through Hono, the send queue and its dead-letter queue, and the sweeper cron. */
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue.endsWith("-dlq")) await handleDeadLetters(batch, env);
     else await handleSendBatch(batch, env);
   },

@@ -44,7 +44,7 @@ export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promis
           return [
             (async (): Promise<Result> => {
               await sleep(slotAt(first + k) - Date.now());
-              const outcome = await attempt(env, client, gate, ctx, message, state);
+              const outcome = await attempt(client, gate, ctx, message, attempts, state);
               return { message, outcome: finalize(outcome, attempts), attempts };
             })(),
           ];
@@ -66,11 +66,11 @@ interface SendState {
  * The message row is updated in place so the caller records the final route.
  */
 async function attempt(
-  env: Env,
   client: MetaClient,
   gate: Gate,
   ctx: JobContext,
   message: MessageRow,
+  attempts: number,
   state: SendState,
 ): Promise<SendOutcome> {
   const route = message.route as Route;
@@ -94,43 +94,32 @@ async function attempt(
   } catch (err) {
     if (err instanceof MetaApiError) {
       const cls = err.classification;
-      const title = err.message;
-      switch (cls.kind) {
-        case "fallback_cloud_api":
-          if (route !== "mm_lite") return { kind: "failed", code: err.code ?? null, title };
-          if (!state.droppedStatus) {
-            state.droppedStatus = true;
-            await gate.dropStatus(ctx.bot.wabaId, true);
-          }
-          message.route = FALLBACK_DECISION.route;
-          message.routeReason = FALLBACK_DECISION.reason;
-          await waitForSlot(gate, ctx);
-          return attempt(env, client, gate, ctx, message, state);
-        case "throttled": {
-          const delayMs = backoffMs(err.code ?? 0, message.attempts + 1);
-          await gate.reportThrottle(ctx.bot.phoneNumberId, Math.min(delayMs, 5_000));
-          return { kind: "retry", code: err.code ?? null, title, delayMs, throttled: true };
+      const code = err.code ?? null;
+      const title = err.metaMessage ?? err.details ?? `Meta error ${code ?? err.httpStatus}`;
+      if (cls.kind === "fallback_cloud_api") {
+        if (route !== "mm_lite") return { kind: "failed", code, title };
+        if (!state.droppedStatus) {
+          state.droppedStatus = true;
+          await gate.dropStatus(ctx.bot.wabaId, true);
         }
-        case "transient":
-          return {
-            kind: "retry",
-            code: err.code ?? null,
-            title,
-            delayMs: backoffWithJitter(message.attempts + 1),
-            throttled: false,
-          };
-        case "retry_later":
-          return { kind: "retry", code: err.code ?? null, title, delayMs: 5 * 60_000, throttled: false };
-        case "permanent":
-          return { kind: "failed", code: err.code ?? null, title };
+        message.route = FALLBACK_DECISION.route;
+        message.routeReason = FALLBACK_DECISION.reason;
+        await waitForSlot(gate, ctx);
+        return attempt(client, gate, ctx, message, attempts, state);
       }
+      if (cls.kind === "permanent") return { kind: "failed", code, title };
+      // Retryable: `attempts` counts this attempt, so the first retry is backoff step 0.
+      const delayMs = backoffMs(cls, attempts - 1);
+      const throttled = cls.kind === "throttled";
+      if (throttled) await gate.reportThrottle(ctx.bot.phoneNumberId, Math.min(delayMs, 5_000));
+      return { kind: "retry", code, title, delayMs, throttled };
     }
     if (err instanceof MetaUnreachableError && !err.outcomeUnknown) {
       return {
         kind: "retry",
         code: null,
-        title: err.message,
-        delayMs: backoffWithJitter(message.attempts + 1),
+        title: `Meta unreachable (${err.reason})`,
+        delayMs: backoffWithJitter(attempts),
         throttled: false,
       };
     }
