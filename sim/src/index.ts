@@ -1,13 +1,9 @@
-import { DurableObject } from "cloudflare:workers";
+// Meta simulator Worker: a stand-in for Meta's Graph API (sends, WABA status, templates, webhooks) so
+// the gateway can be developed, tested and benchmarked without Meta. See sim/README.md.
+import { app } from "./app";
 
-export class SimState extends DurableObject<SimEnv> {
-  async ping(): Promise<string> {
-    return "pong";
-  }
-}
+export { SimState } from "./state/sim-state";
 
 export default {
-  async fetch(): Promise<Response> {
-    return Response.json({ sim: true });
-  },
+  fetch: app.fetch,
 } satisfies ExportedHandler<SimEnv>;
