@@ -14,6 +14,25 @@ CREATE TABLE `bots` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `bots_key_id` ON `bots` (`key_id`);--> statement-breakpoint
 CREATE INDEX `bots_waba` ON `bots` (`waba_id`);--> statement-breakpoint
+CREATE TABLE `campaign_errors` (
+	`campaign_id` text NOT NULL,
+	`code` integer NOT NULL,
+	`title` text,
+	`count` integer NOT NULL,
+	PRIMARY KEY(`campaign_id`, `code`)
+);
+--> statement-breakpoint
+CREATE TABLE `campaign_timeline` (
+	`campaign_id` text NOT NULL,
+	`minute` text NOT NULL,
+	`accepted` integer DEFAULT 0 NOT NULL,
+	`sent` integer DEFAULT 0 NOT NULL,
+	`delivered` integer DEFAULT 0 NOT NULL,
+	`read` integer DEFAULT 0 NOT NULL,
+	`failed` integer DEFAULT 0 NOT NULL,
+	PRIMARY KEY(`campaign_id`, `minute`)
+);
+--> statement-breakpoint
 CREATE TABLE `campaigns` (
 	`id` text PRIMARY KEY NOT NULL,
 	`bot_id` text NOT NULL,
@@ -29,7 +48,21 @@ CREATE TABLE `campaigns` (
 	`invalid` integer DEFAULT 0 NOT NULL,
 	`duplicates` integer DEFAULT 0 NOT NULL,
 	`created_at` text NOT NULL,
-	`completed_at` text
+	`completed_at` text,
+	`count_queued` integer DEFAULT 0 NOT NULL,
+	`count_accepted` integer DEFAULT 0 NOT NULL,
+	`count_sent` integer DEFAULT 0 NOT NULL,
+	`count_delivered` integer DEFAULT 0 NOT NULL,
+	`count_read` integer DEFAULT 0 NOT NULL,
+	`count_failed` integer DEFAULT 0 NOT NULL,
+	`count_cancelled` integer DEFAULT 0 NOT NULL,
+	`count_invalid` integer DEFAULT 0 NOT NULL,
+	`funnel_accepted` integer DEFAULT 0 NOT NULL,
+	`funnel_sent` integer DEFAULT 0 NOT NULL,
+	`funnel_delivered` integer DEFAULT 0 NOT NULL,
+	`funnel_read` integer DEFAULT 0 NOT NULL,
+	`confirmed_mm_lite` integer DEFAULT 0 NOT NULL,
+	`confirmed_cloud_api` integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
 CREATE INDEX `campaigns_bot` ON `campaigns` (`bot_id`,`id`);--> statement-breakpoint
@@ -69,7 +102,8 @@ CREATE TABLE `messages` (
 	`created_at` text NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `messages_campaign` ON `messages` (`campaign_id`,`seq`);--> statement-breakpoint
+CREATE UNIQUE INDEX `messages_campaign_seq` ON `messages` (`campaign_id`,`seq`);--> statement-breakpoint
+CREATE UNIQUE INDEX `messages_campaign_to` ON `messages` (`campaign_id`,`to`) WHERE status <> 'invalid';--> statement-breakpoint
 CREATE UNIQUE INDEX `messages_wamid` ON `messages` (`wamid`) WHERE wamid IS NOT NULL;--> statement-breakpoint
 CREATE TABLE `outbox` (
 	`id` text PRIMARY KEY NOT NULL,

@@ -1,7 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import { adminRoutes } from "./http/admin";
+import { CSV_BODY_LIMIT, campaignRoutes } from "./http/campaigns";
 import type { AppEnv } from "./http/context";
 import { docsPage, openApiConfig, registerSecuritySchemes } from "./http/docs";
 import { messageRoutes } from "./http/messages";
@@ -16,6 +18,20 @@ const jsonLimit = bodyLimit({
   onError: () => {
     throw errors.payloadTooLarge(JSON_BODY_LIMIT);
   },
+});
+
+/**
+ * Campaign bodies: JSON up to 10 MiB, CSV (raw or multipart) up to 100 MiB. A declared length over
+ * the limit is refused before reading; a streamed CSV is also counted as it is read (audience/).
+ */
+const campaignBodyLimit = createMiddleware(async (c, next) => {
+  if (c.req.method !== "POST") return next();
+  const type = c.req.header("content-type") ?? "";
+  const limit = type.includes("json") || type === "" ? JSON_BODY_LIMIT : CSV_BODY_LIMIT;
+  const length = Number(c.req.header("content-length") ?? "0");
+  if (length > limit) throw errors.payloadTooLarge(limit);
+  if (limit === JSON_BODY_LIMIT) return jsonLimit(c, next);
+  return next();
 });
 
 export function createApp() {
@@ -42,6 +58,8 @@ export function createApp() {
   app.use("/v1/messages", jsonLimit);
   app.route("/admin", adminRoutes);
   app.route("/v1/messages", messageRoutes);
+  app.use("/v1/campaigns", campaignBodyLimit);
+  app.route("/v1/campaigns", campaignRoutes);
 
   registerSecuritySchemes(app);
   app.doc31("/openapi.json", openApiConfig);

@@ -9,6 +9,7 @@ import { normalizePhone } from "../phone";
 import { approvedTemplate, decideRoute } from "../routing/service";
 import type { RequestedRoute } from "../routing/types";
 import { flush, stage } from "../sending/outbox";
+import { newCampaign } from "./rows";
 
 export interface IndividualSend {
   to: string;
@@ -48,21 +49,17 @@ export async function sendIndividual(env: Env, bot: BotRow, input: IndividualSen
 
   const now = isoNow();
   const campaign: CampaignRow = {
-    id: newId("cmp"),
-    botId: bot.id,
-    name: `${template.name} → ${phone.e164}`,
-    type: "individual",
-    templateName: template.name,
-    templateLanguage: template.language,
-    templateCategory: template.category,
-    route: decision.route,
-    routeReason: decision.reason,
-    status: "sending",
+    ...newCampaign({
+      botId: bot.id,
+      name: `${template.name} → ${phone.e164}`,
+      type: "individual",
+      template,
+      decision,
+      status: "sending",
+      now,
+    }),
     total: 1,
-    invalid: 0,
-    duplicates: 0,
-    createdAt: now,
-    completedAt: null,
+    countQueued: 1,
   };
   const message: MessageRow = {
     id: newId("msg"),

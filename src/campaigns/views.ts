@@ -1,4 +1,5 @@
-import type { MessageRow } from "../db/schema";
+import type { CampaignErrorRow, CampaignRow, CampaignTimelineRow, MessageRow } from "../db/schema";
+import { confirmedRoutes, counts, funnel, rates, timeline, topErrors } from "./performance";
 
 /** The public shape of a message (api.md "GET /v1/messages/{id}"). */
 export function messageView(m: MessageRow) {
@@ -18,4 +19,39 @@ export function messageView(m: MessageRow) {
     readAt: m.readAt ?? null,
     failedAt: m.failedAt ?? null,
   };
+}
+
+/** The public status: `draft` is internal (intake in progress) and never shown. */
+function publicStatus(status: CampaignRow["status"]): "sending" | "completed" | "cancelled" {
+  return status === "draft" ? "sending" : status;
+}
+
+/** A campaign as listed (api.md: the campaign's fields without `timeline` and `errors`, plus `type`). */
+export function campaignListItem(c: CampaignRow) {
+  return {
+    id: c.id,
+    name: c.name,
+    type: c.type,
+    status: publicStatus(c.status),
+    createdAt: c.createdAt,
+    completedAt: c.completedAt ?? null,
+    template: { name: c.templateName, language: c.templateLanguage, category: c.templateCategory },
+    route: c.route,
+    routeReason: c.routeReason,
+    total: c.total,
+    invalid: c.invalid,
+    duplicates: c.duplicates,
+    counts: counts(c),
+    funnel: funnel(c),
+    rates: rates(c),
+    confirmedRoutes: confirmedRoutes(c),
+  };
+}
+
+export function campaignView(
+  c: CampaignRow,
+  errorRows: CampaignErrorRow[],
+  timelineRows: CampaignTimelineRow[],
+) {
+  return { ...campaignListItem(c), errors: topErrors(errorRows), timeline: timeline(timelineRows) };
 }

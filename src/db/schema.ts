@@ -56,14 +56,58 @@ export const campaigns = sqliteTable(
     templateCategory: text("template_category").notNull(),
     route: text("route", { enum: ["mm_lite", "cloud_api"] }).notNull(),
     routeReason: text("route_reason").$type<RouteReason>().notNull(),
-    status: text("status", { enum: ["sending", "completed", "cancelled"] }).notNull(),
+    /** `draft` while the audience is being taken in (never listed; removed if intake fails). */
+    status: text("status", { enum: ["draft", "sending", "completed", "cancelled"] }).notNull(),
     total: integer("total").notNull(),
     invalid: integer("invalid").notNull().default(0),
     duplicates: integer("duplicates").notNull().default(0),
     createdAt: text("created_at").notNull(),
     completedAt: text("completed_at"),
+    // Live counters, maintained by triggers on `messages` (migrations/0001_counters.sql): reading a
+    // campaign's performance never scans its messages.
+    countQueued: integer("count_queued").notNull().default(0),
+    countAccepted: integer("count_accepted").notNull().default(0),
+    countSent: integer("count_sent").notNull().default(0),
+    countDelivered: integer("count_delivered").notNull().default(0),
+    countRead: integer("count_read").notNull().default(0),
+    countFailed: integer("count_failed").notNull().default(0),
+    countCancelled: integer("count_cancelled").notNull().default(0),
+    countInvalid: integer("count_invalid").notNull().default(0),
+    funnelAccepted: integer("funnel_accepted").notNull().default(0),
+    funnelSent: integer("funnel_sent").notNull().default(0),
+    funnelDelivered: integer("funnel_delivered").notNull().default(0),
+    funnelRead: integer("funnel_read").notNull().default(0),
+    confirmedMmLite: integer("confirmed_mm_lite").notNull().default(0),
+    confirmedCloudApi: integer("confirmed_cloud_api").notNull().default(0),
   },
   (t) => [index("campaigns_bot").on(t.botId, t.id)],
+);
+
+/** Failed recipients per error code (code -1: no Meta code, e.g. an unknown send outcome). */
+export const campaignErrors = sqliteTable(
+  "campaign_errors",
+  {
+    campaignId: text("campaign_id").notNull(),
+    code: integer("code").notNull(),
+    title: text("title"),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.code] })],
+);
+
+/** Per-minute buckets of each stage's times (`minute` = `YYYY-MM-DDTHH:MM:00Z`). */
+export const campaignTimeline = sqliteTable(
+  "campaign_timeline",
+  {
+    campaignId: text("campaign_id").notNull(),
+    minute: text("minute").notNull(),
+    accepted: integer("accepted").notNull().default(0),
+    sent: integer("sent").notNull().default(0),
+    delivered: integer("delivered").notNull().default(0),
+    read: integer("read").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.minute] })],
 );
 
 export const messages = sqliteTable(
@@ -103,7 +147,9 @@ export const messages = sqliteTable(
     createdAt: text("created_at").notNull(),
   },
   (t) => [
-    index("messages_campaign").on(t.campaignId, t.seq),
+    uniqueIndex("messages_campaign_seq").on(t.campaignId, t.seq),
+    // Duplicates of a campaign's audience are dropped by this index (INSERT … ON CONFLICT DO NOTHING).
+    uniqueIndex("messages_campaign_to").on(t.campaignId, t.to).where(sql`status <> 'invalid'`),
     uniqueIndex("messages_wamid").on(t.wamid).where(sql`wamid IS NOT NULL`),
   ],
 );
@@ -123,6 +169,8 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.botId, t.key] }), index("idempotency_created").on(t.createdAt)],
 );
 
+export type CampaignErrorRow = typeof campaignErrors.$inferSelect;
+export type CampaignTimelineRow = typeof campaignTimeline.$inferSelect;
 export type BotRow = typeof bots.$inferSelect;
 export type WabaRow = typeof wabas.$inferSelect;
 export type CampaignRow = typeof campaigns.$inferSelect;

@@ -3,12 +3,16 @@
  *
  * Meta counts arrivals in a sliding one-second window per number, so a bucket that lets a burst of
  * `mps` through at once and then waits would look fine per second but exceed the cap in a window
- * that straddles two bursts. Instead every send gets its own slot, spaced `1000 / (mps × headroom)`
- * ms apart: then no one-second window can ever hold more than the cap, and the small headroom
- * absorbs network jitter between the gateway and Meta. Slots are granted in blocks so a consumer
- * asks the object once per chunk of messages, not once per message.
+ * that straddles two bursts. Instead every send gets its own slot, evenly spaced. With spacing I,
+ * a window of W ms holds at most ⌊W / I⌋ + 1 slots; Meta's one-second window can see the slots of
+ * a (1000 + J) ms window of ours when arrival times jitter by up to J ms. So I = (1000 + J) / mps
+ * keeps every Meta window at or under the cap while using 1000 / (1000 + J) of it (97.6 % for
+ * J = 25 ms). Slots are granted in blocks so a consumer asks the object once per chunk of
+ * messages, not once per message.
  */
-export const PACING_HEADROOM = 0.98;
+export const JITTER_ALLOWANCE_MS = 25;
+/** The share of the cap that pacing uses. */
+export const PACING_HEADROOM = 1000 / (1000 + JITTER_ALLOWANCE_MS);
 
 export interface PacingState {
   /** Epoch ms of the next free slot. */
@@ -30,8 +34,28 @@ export const THROTTLED_SHARE = 0.5;
 export const SLOWDOWN_MS = 10_000;
 
 export function intervalFor(mps: number, throttled: boolean): number {
-  const rate = mps * PACING_HEADROOM * (throttled ? THROTTLED_SHARE : 1);
-  return 1000 / rate;
+  return (1000 + JITTER_ALLOWANCE_MS) / (mps * (throttled ? THROTTLED_SHARE : 1));
+}
+
+/**
+ * The number is booked further ahead than a consumer should wait: the job goes back to the queue
+ * with a delay instead of holding a consumer (and its slots) for that long.
+ */
+export interface Deferral {
+  deferred: true;
+  retryInMs: number;
+}
+
+export function grantOrDefer(
+  state: PacingState,
+  now: number,
+  mps: number,
+  count: number,
+  maxWaitMs: number,
+): [PacingState, Grant | Deferral] {
+  const waitMs = state.nextSlotAt - now;
+  if (waitMs > maxWaitMs) return [state, { deferred: true, retryInMs: waitMs - maxWaitMs / 2 }];
+  return grant(state, now, mps, count);
 }
 
 export function grant(state: PacingState, now: number, mps: number, count: number): [PacingState, Grant] {

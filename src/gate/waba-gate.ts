@@ -4,7 +4,15 @@ import { log } from "../lib/log";
 import { isoNow } from "../lib/time";
 import { metaClient } from "../meta/transport";
 import type { TemplateInfo, WabaStatusAnswer } from "../routing/types";
-import { type Grant, grant, INITIAL_PACING, type PacingState, throttled } from "./pacing";
+import {
+  type Deferral,
+  type Grant,
+  grant,
+  grantOrDefer,
+  INITIAL_PACING,
+  type PacingState,
+  throttled,
+} from "./pacing";
 
 /** How long the object trusts its own answer (KV carries the same answer to other edges). */
 const STATUS_MEMORY_MS = {
@@ -97,6 +105,19 @@ export class WabaGate extends DurableObject<Env> {
     const [next, granted] = grant(state, Date.now(), mps, count);
     this.pacing.set(phoneNumberId, next);
     return granted;
+  }
+
+  /** As `acquire`, unless the number is booked more than `maxWaitMs` ahead (then nothing is reserved). */
+  async acquireOrDefer(
+    phoneNumberId: string,
+    mps: number,
+    count: number,
+    maxWaitMs: number,
+  ): Promise<Grant | Deferral> {
+    const state = this.pacing.get(phoneNumberId) ?? INITIAL_PACING;
+    const [next, answer] = grantOrDefer(state, Date.now(), mps, count, maxWaitMs);
+    this.pacing.set(phoneNumberId, next);
+    return answer;
   }
 
   /** Meta throttled this number: push its next slot back and slow it down for a while. */

@@ -1,7 +1,7 @@
 import { log } from "../lib/log";
 import { wabaGate } from "../routing/service";
-import { sendAtSlots } from "./dispatch";
-import { isQueueJob, type QueueJob } from "./jobs";
+import { JobDeferred, sendAtSlots } from "./dispatch";
+import { isQueueJob, type QueueJob, sendQueue } from "./jobs";
 import { completeIfDone, loadJobContext, type Result, recordOutcomes } from "./store";
 
 /**
@@ -22,6 +22,12 @@ export async function handleSendBatch(batch: MessageBatch<QueueJob>, env: Env): 
         await runJob(env, msg.body);
         msg.ack();
       } catch (err) {
+        if (err instanceof JobDeferred) {
+          // Not a failure: the number is busy. A delayed copy keeps `attempts` for real failures.
+          await sendQueue(env).send(msg.body, { delaySeconds: Math.max(1, Math.ceil(err.retryInMs / 1000)) });
+          msg.ack();
+          return;
+        }
         log.error("send_job_failed", {
           campaignId: msg.body.campaignId,
           attempts: msg.attempts,
@@ -54,23 +60,43 @@ export async function runJob(env: Env, job: QueueJob): Promise<void> {
 /** Messages that exhausted the queue's retries: recorded as failed, never silently dropped. */
 export async function handleDeadLetters(batch: MessageBatch<QueueJob>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
-    if (isQueueJob(msg.body)) {
-      const ids = msg.body.messageIds;
-      const now = new Date().toISOString();
-      for (let i = 0; i < ids.length; i += 90) {
-        const part = ids.slice(i, i + 90);
-        await env.DB.prepare(
-          `UPDATE messages SET status = 'failed', error_title = 'Dead-lettered: the send job failed repeatedly', failed_at = ?
-           WHERE id IN (${part.map(() => "?").join(",")}) AND status = 'queued'`,
-        )
-          .bind(now, ...part)
-          .run();
-      }
-      await completeIfDone(env, msg.body.campaignId, now).run();
-      log.error("send_job_dead_lettered", { campaignId: msg.body.campaignId, messages: ids.length });
-    } else {
+    const job = msg.body;
+    if (!isQueueJob(job)) {
       log.error("dead_letter_unreadable", { id: msg.id });
+      msg.ack();
+      continue;
     }
+    const now = new Date().toISOString();
+    const fail = `UPDATE messages SET status = 'failed', error_title = ?, failed_at = ?
+       WHERE campaign_id = ? AND status = 'queued' AND send_intent_at IS NULL`;
+    const reason = "Dead-lettered: the send job failed repeatedly";
+    const statements: D1PreparedStatement[] = [];
+    if (job.kind === "send_range") {
+      statements.push(
+        env.DB.prepare(`${fail} AND seq BETWEEN ? AND ?`).bind(
+          reason,
+          now,
+          job.campaignId,
+          job.fromSeq,
+          job.toSeq,
+        ),
+      );
+    } else {
+      for (let i = 0; i < job.messageIds.length; i += 80) {
+        const part = job.messageIds.slice(i, i + 80);
+        statements.push(
+          env.DB.prepare(`${fail} AND id IN (${part.map(() => "?").join(",")})`).bind(
+            reason,
+            now,
+            job.campaignId,
+            ...part,
+          ),
+        );
+      }
+    }
+    statements.push(completeIfDone(env, job.campaignId, now));
+    await env.DB.batch(statements);
+    log.error("send_job_dead_lettered", { campaignId: job.campaignId, kind: job.kind });
     msg.ack();
   }
 }

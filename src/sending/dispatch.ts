@@ -16,13 +16,30 @@ import { claim, type JobContext, type Result } from "./store";
  */
 const BLOCK_MS = 250;
 
+/** How far ahead a job may be booked before it goes back to the queue with a delay instead. */
+export const MAX_SLOT_WAIT_MS = 15_000;
+
+/** Thrown when the number is booked too far ahead: the consumer re-enqueues the job, delayed. */
+export class JobDeferred extends Error {
+  constructor(readonly retryInMs: number) {
+    super(`deferred ${retryInMs} ms`);
+    this.name = "JobDeferred";
+  }
+}
+
 type Gate = DurableObjectStub<WabaGate>;
 
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
 export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promise<Result[]> {
   const { bot } = ctx;
-  const grant = await gate.acquire(bot.phoneNumberId, bot.throughputMps, ctx.sendable.length);
+  const grant = await gate.acquireOrDefer(
+    bot.phoneNumberId,
+    bot.throughputMps,
+    ctx.sendable.length,
+    MAX_SLOT_WAIT_MS,
+  );
+  if ("deferred" in grant) throw new JobDeferred(grant.retryInMs);
   const slotAt = (i: number) => grant.startAt + i * grant.intervalMs;
   const perBlock = Math.max(1, Math.floor(BLOCK_MS / grant.intervalMs));
   const client = metaClient(env);
@@ -34,8 +51,12 @@ export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promis
     await sleep(slotAt(first) - Date.now());
     const claimed = await claim(
       env,
+      ctx.campaign.id,
       block.map((m) => m.id),
     );
+    // Nothing claimable: the campaign was cancelled (or another consumer holds these). Stop here
+    // rather than wait out the remaining slots.
+    if (claimed.size === 0) break;
     pending.push(
       Promise.all(
         block.flatMap((message, k) => {

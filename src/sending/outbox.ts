@@ -21,6 +21,29 @@ export function stage(db: D1Database, job: QueueJob, delaySeconds = 0): [StagedJ
   return [staged, insert];
 }
 
+/** Stage many jobs in few statements (one JSON parameter per statement, not 4 per job). */
+export function stageMany(
+  db: D1Database,
+  jobs: QueueJob[],
+  perStatement = 500,
+): [StagedJob[], D1PreparedStatement[]] {
+  const staged = jobs.map((job) => ({ id: newId("obx"), job, delaySeconds: 0 }));
+  const now = isoNow();
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < staged.length; i += perStatement) {
+    const rows = staged.slice(i, i + perStatement).map((s) => [s.id, JSON.stringify(s.job)]);
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO outbox (id, body, delay_seconds, created_at)
+           SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), 0, ? FROM json_each(?) AS j`,
+        )
+        .bind(now, JSON.stringify(rows)),
+    );
+  }
+  return [staged, statements];
+}
+
 const SEND_BATCH_MAX = 100;
 
 export async function flush(env: Env, jobs: StagedJob[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, between, eq, inArray } from "drizzle-orm";
 import { db } from "../db/client";
 import { type BotRow, bots, type CampaignRow, campaigns, type MessageRow, messages } from "../db/schema";
 import { log } from "../lib/log";
@@ -26,7 +26,7 @@ export interface Result {
 }
 
 /** D1 allows 100 bound parameters per statement; ids go in chunks below that. */
-const ID_CHUNK = 90;
+const ID_CHUNK = 80;
 
 function chunks<T>(items: T[], size = ID_CHUNK): T[][] {
   const out: T[][] = [];
@@ -46,16 +46,25 @@ export async function loadJobContext(env: Env, job: QueueJob): Promise<JobContex
   }
   if (campaign.status === "cancelled") return null;
   const rows: MessageRow[] = [];
-  for (const ids of chunks(job.messageIds)) {
+  const queued = and(eq(messages.campaignId, campaign.id), eq(messages.status, "queued"));
+  if (job.kind === "send_range") {
     rows.push(
       ...(await d
         .select()
         .from(messages)
-        .where(
-          and(inArray(messages.id, ids), eq(messages.campaignId, campaign.id), eq(messages.status, "queued")),
-        )
+        .where(and(queued, between(messages.seq, job.fromSeq, job.toSeq)))
         .all()),
     );
+  } else {
+    for (const ids of chunks(job.messageIds)) {
+      rows.push(
+        ...(await d
+          .select()
+          .from(messages)
+          .where(and(queued, inArray(messages.id, ids)))
+          .all()),
+      );
+    }
   }
   rows.sort((a, b) => a.seq - b.seq);
   return {
@@ -72,17 +81,19 @@ export async function loadJobContext(env: Env, job: QueueJob): Promise<JobContex
  * and without an intent are claimed, so two consumers holding the same job (a redelivery) can
  * never both send a message: the second claims nothing.
  */
-export async function claim(env: Env, ids: string[]): Promise<Map<string, number>> {
+export async function claim(env: Env, campaignId: string, ids: string[]): Promise<Map<string, number>> {
   const claimed = new Map<string, number>();
   const at = isoNow();
   for (const part of chunks(ids)) {
     const marks = part.map(() => "?").join(",");
+    // A cancel that lands between blocks stops the next block: nothing is claimed any more.
     const { results } = await env.DB.prepare(
       `UPDATE messages SET send_intent_at = ?, attempts = attempts + 1
        WHERE id IN (${marks}) AND status = 'queued' AND send_intent_at IS NULL
+         AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status = 'sending')
        RETURNING id, attempts`,
     )
-      .bind(at, ...part)
+      .bind(at, ...part, campaignId)
       .all<{ id: string; attempts: number }>();
     for (const r of results) claimed.set(r.id, r.attempts);
   }
@@ -137,9 +148,10 @@ export async function recordOutcomes(env: Env, ctx: JobContext, results: Result[
   }
   const staged: StagedJob[] = [];
   if (retryIds.length > 0) {
+    const { campaignId, botId } = ctx.job;
     const [job, insert] = stage(
       env.DB,
-      { ...ctx.job, messageIds: retryIds },
+      { v: 1, kind: "send", campaignId, botId, messageIds: retryIds },
       Math.min(43_200, Math.ceil(retryDelayMs / 1000)),
     );
     staged.push(job);
@@ -156,11 +168,10 @@ export async function recordOutcomes(env: Env, ctx: JobContext, results: Result[
   }
 }
 
-/** `sending` → `completed` once no recipient is left queued. */
+/** `sending` → `completed` once no recipient is left queued (the trigger-kept counter says so). */
 export function completeIfDone(env: Env, campaignId: string, now: string): D1PreparedStatement {
   return env.DB.prepare(
     `UPDATE campaigns SET status = 'completed', completed_at = ?
-     WHERE id = ? AND status = 'sending'
-       AND NOT EXISTS (SELECT 1 FROM messages WHERE campaign_id = ? AND status = 'queued')`,
-  ).bind(now, campaignId, campaignId);
+     WHERE id = ? AND status = 'sending' AND count_queued = 0`,
+  ).bind(now, campaignId);
 }

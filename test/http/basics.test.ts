@@ -38,9 +38,13 @@ describe("health, errors and OpenAPI", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/admin/bots",
       "/admin/bots/{id}",
+      "/v1/campaigns",
+      "/v1/campaigns/{id}",
+      "/v1/campaigns/{id}/cancel",
       "/v1/messages",
       "/v1/messages/{id}",
     ]);
+    expect(Object.keys(doc.paths["/v1/campaigns"] ?? {}).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/admin/bots/{id}"] ?? {}).sort()).toEqual(["get", "patch"]);
     const docs = await gw("/docs");
     expect(docs.status).toBe(200);

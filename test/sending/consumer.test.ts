@@ -21,8 +21,8 @@ async function seedMessage(bot: TestBot, over: { intent?: boolean; route?: "mm_l
   const route = over.route ?? "cloud_api";
   await env.DB.batch([
     env.DB.prepare(
-      `INSERT INTO campaigns (id, bot_id, name, type, template_name, template_language, template_category, route, route_reason, status, total, created_at)
-       VALUES (?, ?, 'test', 'individual', 'fall_sale', 'pt_BR', 'MARKETING', ?, 'waba_not_onboarded', 'sending', 1, ?)`,
+      `INSERT INTO campaigns (id, bot_id, name, type, template_name, template_language, template_category, route, route_reason, status, total, count_queued, created_at)
+       VALUES (?, ?, 'test', 'individual', 'fall_sale', 'pt_BR', 'MARKETING', ?, 'waba_not_onboarded', 'sending', 1, 1, ?)`,
     ).bind(campaignId, bot.id, route, now),
     env.DB.prepare(
       `INSERT INTO messages (id, campaign_id, bot_id, seq, "to", params, route, route_reason, status, send_intent_at, attempts, created_at)
@@ -128,8 +128,11 @@ describe("send queue consumer", () => {
     // The retry job went through the outbox to the queue (the outbox row is gone once enqueued).
     const outbox = await env.DB.prepare("SELECT COUNT(*) AS n FROM outbox").first("n");
     expect(outbox).toBe(0);
-    // Delivering it again sends the message once.
+    // The retry job (and a stray redelivery of the original) send the message once, after the pause.
     await deliver([job]);
+    const until = Date.now() + 10_000;
+    while ((await message(messageId))?.status === "queued" && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
     expect(await message(messageId)).toMatchObject({ status: "accepted", attempts: 2 });
     expect(await sendsAtMeta(bot)).toHaveLength(1);
   });
