@@ -3,7 +3,6 @@
 import { Hono } from "hono";
 import type { z } from "zod";
 import { registryStub } from "../state/stubs";
-import { AUTO_WEBHOOKS_OFF } from "../types";
 import { emitEvent, emitStatuses } from "./emit";
 import {
   autoWebhooksInput,
@@ -11,7 +10,9 @@ import {
   eventInput,
   faultsInput,
   numberPatch,
+  seedInput,
   templatePatch,
+  toAutoWebhookConfig,
   wabaInput,
 } from "./schemas";
 
@@ -30,6 +31,12 @@ const notFound = (what: string) => Response.json({ error: `${what} not found` },
 control.post("/reset", async (c) => {
   await registryStub(c.env).registryReset();
   return c.json({ ok: true });
+});
+
+control.post("/seed", async (c) => {
+  const input = await body(c.req.raw, seedInput);
+  if (input instanceof Response) return input;
+  return c.json({ seed: input.name, wabas: await registryStub(c.env).registrySeed(input.name) });
 });
 
 control.put("/wabas/:wabaId", async (c) => {
@@ -71,7 +78,7 @@ control.delete("/faults", async (c) =>
 control.put("/auto-webhooks", async (c) => {
   const input = await body(c.req.raw, autoWebhooksInput);
   if (input instanceof Response) return input;
-  return c.json(await registryStub(c.env).registrySetAutoWebhooks({ ...AUTO_WEBHOOKS_OFF, ...input }));
+  return c.json(await registryStub(c.env).registrySetAutoWebhooks(toAutoWebhookConfig(input)));
 });
 control.get("/auto-webhooks", async (c) => c.json(await registryStub(c.env).registryGetAutoWebhooks()));
 

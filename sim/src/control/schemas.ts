@@ -1,7 +1,14 @@
 // Bodies the control API accepts. Validated with zod so a typo in a test setup fails loudly (400 with
 // the issues) instead of silently configuring something else.
 import { z } from "zod";
-import { LEGACY_STATUSES, ONBOARDING_STATUSES, TEMPLATE_STATUSES } from "../types";
+import { SEED_NAMES } from "../seeds";
+import {
+  AUTO_WEBHOOKS_OFF,
+  type AutoWebhookConfig,
+  LEGACY_STATUSES,
+  ONBOARDING_STATUSES,
+  TEMPLATE_STATUSES,
+} from "../types";
 
 const category = z.enum(["MARKETING", "UTILITY", "AUTHENTICATION"]);
 const throttleStatus = z.union([z.literal(400), z.literal(429)]);
@@ -102,6 +109,16 @@ export const autoWebhooksInput = z.object({
   batch: z.number().int().min(1).max(1000).optional(),
   seed: z.number().int().optional(),
 });
+export type AutoWebhooksInput = z.infer<typeof autoWebhooksInput>;
+
+/** What `PUT /_sim/auto-webhooks` (and SIM_AUTO_WEBHOOKS) installs: the input over the defaults. */
+export const toAutoWebhookConfig = (input: AutoWebhooksInput): AutoWebhookConfig => ({
+  ...AUTO_WEBHOOKS_OFF,
+  ...input,
+});
+
+/** `POST /_sim/seed`: which fixture set (seeds.ts) to apply. */
+export const seedInput = z.object({ name: z.enum(SEED_NAMES).default("demo") });
 
 const webhookStatus = z.enum(["sent", "delivered", "read", "failed"]);
 export const emitInput = z.object({

@@ -93,20 +93,33 @@ export class AutoEmitter {
       if (last && last.length < batch) last.push(status);
       else batches.push([status]);
     }
+    const url = this.env.SIM_GATEWAY_WEBHOOK_URL;
     let next = 0;
+    let failed = 0;
+    let lastFailure = "";
     const worker = async () => {
       while (next < batches.length) {
         const batch = batches[next++] as StatusItem[];
         const hook = await postWebhook(
           this.env,
-          this.env.SIM_GATEWAY_WEBHOOK_URL,
+          url,
           await signJson(this.env, JSON.stringify(buildStatusPayload(batch))),
         );
         const ok = hook.status !== undefined && hook.status < 300;
         this.counters.inc(ok ? "webhooks.posted" : "webhooks.failed");
+        if (!ok) {
+          failed++;
+          lastFailure = `${hook.status ?? "no answer"}: ${hook.error ?? ""}`;
+        }
       }
     };
     await Promise.all(Array.from({ length: POST_CONCURRENCY }, worker));
+    // Nobody can see the stats under `npm run dev`, so say it in the log (not for the test pool's
+    // deliberately unreachable *.invalid host).
+    if (failed && !new URL(url).hostname.endsWith(".invalid"))
+      console.warn(
+        `meta-sim: ${failed} of ${batches.length} status webhook POSTs to ${url} failed (last ${lastFailure})`,
+      );
     const pending = this.ctx.storage.sql
       .exec<{ due: number | null }>("SELECT MIN(due) AS due FROM line_auto")
       .one();

@@ -1,5 +1,6 @@
-// The registry's durable data (WABAs, numbers, templates, fault and auto-webhook settings) in the DO's
-// SQLite, loaded into memory once: it is small and read on every Graph read.
+// The registry's durable data (WABAs, numbers, templates, fault and auto-webhook settings, the boot
+// marker) in the DO's SQLite, loaded into memory once: it is small and read on every Graph read.
+import type { BootMarker } from "../boot";
 import {
   AUTO_WEBHOOKS_OFF,
   type AutoWebhookConfig,
@@ -16,6 +17,8 @@ export class RegistryStore {
   templates = new Map<string, TemplateRecord[]>();
   faults: FaultConfig = structuredClone(NO_FAULTS);
   auto: AutoWebhookConfig = { ...AUTO_WEBHOOKS_OFF };
+  /** The SIM_SEED / SIM_AUTO_WEBHOOKS values last applied (boot.ts); null before the first boot. */
+  boot: BootMarker | null = null;
   private nextSeq = 1;
 
   constructor(private readonly sql: SqlStorage) {
@@ -45,6 +48,7 @@ export class RegistryStore {
     for (const r of this.sql.exec<{ k: string; json: string }>("SELECT k, json FROM reg_settings")) {
       if (r.k === "faults") this.faults = JSON.parse(r.json);
       if (r.k === "auto") this.auto = JSON.parse(r.json);
+      if (r.k === "boot") this.boot = JSON.parse(r.json);
     }
   }
 
@@ -111,6 +115,11 @@ export class RegistryStore {
     );
   }
 
+  saveBoot(marker: BootMarker): void {
+    this.boot = marker;
+    this.sql.exec("INSERT OR REPLACE INTO reg_settings (k, json) VALUES ('boot', ?)", JSON.stringify(marker));
+  }
+
   clear(): void {
     for (const t of ["reg_wabas", "reg_numbers", "reg_templates", "reg_settings"])
       this.sql.exec(`DELETE FROM ${t}`);
@@ -119,6 +128,7 @@ export class RegistryStore {
     this.templates.clear();
     this.faults = structuredClone(NO_FAULTS);
     this.auto = { ...AUTO_WEBHOOKS_OFF };
+    this.boot = null;
     this.nextSeq = 1;
   }
 }

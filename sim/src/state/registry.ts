@@ -1,8 +1,10 @@
 // The registry role of SimState: source of truth for WABAs, numbers, templates, fault rules and the
 // auto-webhook setting. Whatever a phone number's sends depend on is pushed to that number's line as a
 // LineConfig snapshot, so the send hot path never has to ask the registry.
+import { bootMarker, planBoot } from "../boot";
 import type { FaultsInput, NumberPatch, TemplatePatch, WabaInput } from "../control/schemas";
 import { makeRng, numericId } from "../ids";
+import { SEEDS, type SeedName } from "../seeds";
 import {
   type AutoWebhookConfig,
   type LineConfig,
@@ -32,6 +34,7 @@ export class Registry {
   readonly store: RegistryStore;
   readonly counters: Counters;
   private rng: () => number;
+  private booting?: Promise<void>;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -48,6 +51,33 @@ export class Registry {
     this.store.clear();
     this.counters.clear();
     this.rng = makeRng();
+    // A reset leaves the simulator empty: the current vars count as applied (see boot.ts).
+    this.store.saveBoot(bootMarker(this.env));
+  }
+
+  /**
+   * Applies SIM_SEED / SIM_AUTO_WEBHOOKS if they changed since last applied (boot.ts). The Worker calls
+   * this once per isolate before routing anything; concurrent callers share one run per instance. A
+   * bad var rejects every call, so the misconfiguration shows on every request.
+   */
+  boot(): Promise<void> {
+    this.booting ??= this.runBoot();
+    return this.booting;
+  }
+
+  private async runBoot(): Promise<void> {
+    const plan = planBoot(this.env, this.store.boot);
+    if (plan.seed) await this.applySeed(plan.seed);
+    if (plan.autoWebhooks) await this.setAutoWebhooks(plan.autoWebhooks);
+    // Recorded last: a run cut short is simply repeated (both steps are idempotent).
+    if (plan.marker) this.store.saveBoot(plan.marker);
+  }
+
+  /** Upserts a fixture set (seeds.ts); applying it again changes nothing. */
+  async applySeed(name: SeedName): Promise<WabaView[]> {
+    const views: WabaView[] = [];
+    for (const { id, waba } of SEEDS[name]) views.push(await this.upsertWaba(id, waba));
+    return views;
   }
 
   wabaView(id: string): WabaView | null {

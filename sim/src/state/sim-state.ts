@@ -5,6 +5,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { EventInput, FaultsInput, NumberPatch, TemplatePatch, WabaInput } from "../control/schemas";
 import type { GraphOutcome } from "../graph/errors";
 import type { SendCheck } from "../graph/send-validate";
+import type { SeedName } from "../seeds";
 import type { AutoWebhookConfig, LineConfig, SendEndpoint } from "../types";
 import { type EventResult, resolveEvent } from "./events";
 import type { FaultTarget } from "./faults";
@@ -35,6 +36,12 @@ export class SimState extends DurableObject<SimEnv> {
   async registryReset() {
     this.reads.reset();
     await this.registry.reset();
+  }
+  registryBoot() {
+    return this.registry.boot();
+  }
+  registrySeed(name: SeedName) {
+    return this.registry.applySeed(name);
   }
   registryUpsertWaba(id: string, input: WabaInput) {
     return this.registry.upsertWaba(id, input);

@@ -5,6 +5,7 @@ import { signBody } from "./sign";
 export interface PostedWebhook {
   /** HTTP status the gateway answered; absent on dry runs and network errors. */
   status?: number;
+  /** The network error, or for a non-2xx answer its content type and the start of its body. */
   error?: string;
   /** The exact raw body that was signed (and posted). */
   body: string;
@@ -34,8 +35,16 @@ export async function postWebhook(env: SimEnv, url: string, hook: PostedWebhook)
     // The binding is absent under the test pool, hence the runtime check despite the generated type.
     const viaBinding = host === "gateway" && env.GATEWAY !== undefined;
     const res = viaBinding ? await env.GATEWAY.fetch(url, init) : await fetch(url, init);
-    await res.body?.cancel();
-    return { ...hook, status: res.status };
+    if (res.ok) {
+      await res.body?.cancel();
+      return { ...hook, status: res.status };
+    }
+    const answer = (await res.text().catch(() => "")).slice(0, 300);
+    return {
+      ...hook,
+      status: res.status,
+      error: `${res.headers.get("content-type") ?? ""} ${answer}`.trim(),
+    };
   } catch (err) {
     return { ...hook, error: err instanceof Error ? err.message : String(err) };
   }
