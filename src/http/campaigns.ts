@@ -2,7 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { csvAudience, jsonAudience } from "../campaigns/audience";
 import { type AudienceSource, type CampaignRequest, createCampaign } from "../campaigns/create";
-import { campaignDetail, cancelCampaign, listCampaigns } from "../campaigns/queries";
+import { campaignDetail, cancelCampaign, findCampaign, listCampaigns } from "../campaigns/queries";
+import { REPORT_HEADER } from "../campaigns/report";
+import { reportStream } from "../campaigns/report-stream";
 import { errors } from "../lib/errors";
 import { botAuth } from "./auth";
 import {
@@ -183,4 +185,32 @@ campaignRoutes.openapi(
     },
   }),
   async (c) => c.json(await cancelCampaign(c.env, c.get("bot").id, c.req.valid("param").id), 200),
+);
+
+campaignRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/report.csv",
+    tags: ["Campaigns"],
+    summary: "Per-recipient report (CSV, streamed; formula cells neutralised)",
+    security,
+    request: { params: IdParam },
+    responses: {
+      200: {
+        description: `One row per recipient, invalid ones included. Header: ${REPORT_HEADER.join(",")}`,
+        content: { "text/csv": { schema: z.string() } },
+      },
+      ...pickProblems(401, 404),
+    },
+  }),
+  async (c) => {
+    const campaign = await findCampaign(c.env, c.get("bot").id, c.req.valid("param").id);
+    return new Response(reportStream(c.env.DB, campaign.id), {
+      headers: {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": `attachment; filename="campaign-${campaign.id}.csv"`,
+        "Cache-Control": "no-store",
+      },
+    }) as never;
+  },
 );

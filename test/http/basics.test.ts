@@ -41,6 +41,7 @@ describe("health, errors and OpenAPI", () => {
       "/v1/campaigns",
       "/v1/campaigns/{id}",
       "/v1/campaigns/{id}/cancel",
+      "/v1/campaigns/{id}/report.csv",
       "/v1/messages",
       "/v1/messages/{id}",
     ]);
