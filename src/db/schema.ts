@@ -191,3 +191,85 @@ export const outbox = sqliteTable(
   },
   (t) => [index("outbox_created").on(t.createdAt)],
 );
+
+// --- Meta webhooks (src/webhooks/) ---
+
+/**
+ * Webhook bodies too large for one queue message (128 KB): the POST stores the raw body here and
+ * enqueues its id. The consumer deletes the row once applied; the cron re-enqueues rows left behind.
+ */
+export const webhookInbox = sqliteTable(
+  "webhook_inbox",
+  {
+    id: text("id").primaryKey(),
+    body: text("body").notNull(),
+    receivedAt: text("received_at").notNull(),
+  },
+  (t) => [index("webhook_inbox_received").on(t.receivedAt)],
+);
+
+/**
+ * Statuses whose wamid no send has recorded yet (a status can beat the send's own record of it).
+ * Applied right after the send records the wamid; purged after 24 h. `payload` is the normalised
+ * status (see webhooks/notification.ts), one row per status.
+ */
+export const pendingStatuses = sqliteTable(
+  "pending_statuses",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    wamid: text("wamid").notNull(),
+    payload: text("payload").notNull(),
+    receivedAt: text("received_at").notNull(),
+  },
+  (t) => [index("pending_statuses_wamid").on(t.wamid), index("pending_statuses_received").on(t.receivedAt)],
+);
+
+/**
+ * The pricing evidence behind a message's `confirmed_route`: the latest status carrying pricing wins
+ * (by its timestamp; a tie goes to the later arrival), so its time is kept here.
+ */
+export const messagePricing = sqliteTable(
+  "message_pricing",
+  {
+    wamid: text("wamid").primaryKey(),
+    route: text("route", { enum: ["mm_lite", "cloud_api"] }).notNull(),
+    /** The status's time (ISO) that carried this pricing. */
+    at: text("at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("message_pricing_updated").on(t.updatedAt)],
+);
+
+/**
+ * Marketing opt-outs per WABA and WhatsApp user (`wa_id`: digits, no `+`), from `user_preferences`
+ * webhooks and from sends Meta refused with 131050. The latest event wins (by its time).
+ */
+export const marketingOptOuts = sqliteTable(
+  "marketing_opt_outs",
+  {
+    wabaId: text("waba_id").notNull(),
+    waId: text("wa_id").notNull(),
+    optedOut: integer("opted_out", { mode: "boolean" }).notNull(),
+    /** Time of the event that set the current value (ISO). */
+    at: text("at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.wabaId, t.waId] })],
+);
+
+/** Webhook queue messages that exhausted their retries: kept so an operator can replay them. */
+export const webhookDeadLetters = sqliteTable(
+  "webhook_dead_letters",
+  {
+    id: text("id").primaryKey(),
+    /** The raw notification, or null when it stays in `webhook_inbox` under `inboxId`. */
+    body: text("body"),
+    inboxId: text("inbox_id"),
+    receivedAt: text("received_at"),
+    attempts: integer("attempts").notNull(),
+    deadAt: text("dead_at").notNull(),
+  },
+  (t) => [index("webhook_dead_letters_dead").on(t.deadAt)],
+);
+
+export type MarketingOptOutRow = typeof marketingOptOuts.$inferSelect;
