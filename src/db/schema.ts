@@ -40,9 +40,39 @@ export const wabas = sqliteTable("wabas", {
   checkedAt: text("checked_at"),
   /** When this gateway saw the WABA become active for MM Lite (null: not active). */
   activatedAt: text("activated_at"),
+  /** The manual MM Lite connection that connected this WABA (null: never connected). */
+  connectionId: text("connection_id"),
+  /**
+   * When the end of that connection's sync window was settled: the cached status dropped so the
+   * next send asks Meta (src/connections/window.ts). Null while the window is open.
+   */
+  syncSettledAt: text("sync_settled_at"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+/**
+ * Manual MM Lite connections ("Connect MM Lite API"): what the business connected and the window
+ * during which Meta synchronises (marketing goes through the Cloud API until `sync_until`).
+ * Lists are JSON arrays of Graph ids.
+ */
+export const mmLiteConnections = sqliteTable(
+  "mm_lite_connections",
+  {
+    id: text("id").primaryKey(),
+    botId: text("bot_id").notNull(),
+    businessId: text("business_id").notNull(),
+    wabaIds: text("waba_ids", { mode: "json" }).$type<string[]>().notNull(),
+    phoneNumberIds: text("phone_number_ids", { mode: "json" }).$type<string[]>().notNull(),
+    adAccountIds: text("ad_account_ids", { mode: "json" }).$type<string[]>().notNull(),
+    /** WABAs migrated from On-Behalf-Of to shared by this connection (JSON array). */
+    migratedWabaIds: text("migrated_waba_ids", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: text("created_at").notNull(),
+    /** End of the sync window (ISO): created + MM_LITE_SYNC_HOURS. */
+    syncUntil: text("sync_until").notNull(),
+  },
+  (t) => [index("mm_lite_connections_bot").on(t.botId, t.id)],
+);
 
 export const campaigns = sqliteTable(
   "campaigns",
@@ -173,6 +203,7 @@ export type CampaignErrorRow = typeof campaignErrors.$inferSelect;
 export type CampaignTimelineRow = typeof campaignTimeline.$inferSelect;
 export type BotRow = typeof bots.$inferSelect;
 export type WabaRow = typeof wabas.$inferSelect;
+export type MmLiteConnectionRow = typeof mmLiteConnections.$inferSelect;
 export type CampaignRow = typeof campaigns.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 
