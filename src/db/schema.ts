@@ -226,8 +226,9 @@ export const outbox = sqliteTable(
 // --- Meta webhooks (src/webhooks/) ---
 
 /**
- * Webhook bodies too large for one queue message (128 KB): the POST stores the raw body here and
- * enqueues its id. The consumer deletes the row once applied; the cron re-enqueues rows left behind.
+ * Webhook bodies too large for one queue message (128 KB), or taken while the queue refused them:
+ * the POST stores the raw body here and enqueues its id. The consumer deletes the row once applied
+ * (a dead letter moves it to `webhook_dead_letters`); the cron re-enqueues rows left behind.
  */
 export const webhookInbox = sqliteTable(
   "webhook_inbox",
@@ -235,8 +236,10 @@ export const webhookInbox = sqliteTable(
     id: text("id").primaryKey(),
     body: text("body").notNull(),
     receivedAt: text("received_at").notNull(),
+    /** Last hand-over to the queue (null: never handed over); the cron re-enqueues stale rows. */
+    enqueuedAt: text("enqueued_at"),
   },
-  (t) => [index("webhook_inbox_received").on(t.receivedAt)],
+  (t) => [index("webhook_inbox_enqueued").on(t.enqueuedAt)],
 );
 
 /**
