@@ -5,7 +5,7 @@ import { type AudienceSource, type CampaignRequest, createCampaign } from "../ca
 import { campaignDetail, cancelCampaign, findCampaign, listCampaigns } from "../campaigns/queries";
 import { REPORT_HEADER } from "../campaigns/report";
 import { reportStream } from "../campaigns/report-stream";
-import { errors } from "../lib/errors";
+import { AppError, errors } from "../lib/errors";
 import { botAuth } from "./auth";
 import {
   CampaignAcceptedSchema,
@@ -16,6 +16,7 @@ import {
 } from "./campaign-schemas";
 import { type AppEnv, newRouter } from "./context";
 import { withIdempotency } from "./idempotency";
+import { boundaryOf, multipartParts } from "./multipart/stream";
 import { parseJsonBody, validate } from "./parse";
 import { pickProblems, problemResponses } from "./problem";
 import { answerJson, IdempotencyHeader } from "./shared";
@@ -44,34 +45,81 @@ async function readCampaignRequest(
       audience: (opts) => csvAudience(body, { ...opts, maxBytes: CSV_BODY_LIMIT }),
     };
   }
-  if (type === "multipart/form-data") {
-    const form = await c.req.raw.formData();
-    const file = form.get("file");
-    const fields = validate(CsvCampaignQuery, {
-      name: form.get("name") ?? undefined,
-      template: form.get("template") ?? undefined,
-      language: form.get("language") ?? undefined,
-      route: form.get("route") ?? undefined,
-    });
-    if (!(file instanceof File))
-      throw errors.invalidRequest([{ path: "file", message: "A CSV file is required" }]);
-    if (file.size > CSV_BODY_LIMIT) throw errors.payloadTooLarge(CSV_BODY_LIMIT);
-    return {
-      req: {
-        name: fields.name,
-        template: { name: fields.template, language: fields.language },
-        route: fields.route,
-      },
-      input: { ...fields, file: file.name, size: file.size },
-      audience: (opts) => csvAudience(file.stream(), { ...opts, maxBytes: CSV_BODY_LIMIT }),
-    };
-  }
+  if (type === "multipart/form-data") return readMultipart(c);
   const json = validate(CreateCampaignJsonSchema, await parseJsonBody(c));
   return {
     req: { name: json.name, template: json.template, route: json.route },
     input: json,
     audience: (opts) => jsonAudience(json.audience, opts),
   };
+}
+
+/** A file part that came before the fields is held in memory up to this size (then 413). */
+const BUFFERED_FILE_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * multipart/form-data: fields `name`, `template`, `language` (and `route`), here or in the query
+ * string, and the CSV in `file`. When the fields come first (as browsers send a form in document
+ * order, and as the portal does) the file is streamed; a file sent before them is held in memory,
+ * up to BUFFERED_FILE_LIMIT.
+ */
+async function readMultipart(c: Context<AppEnv>) {
+  const boundary = boundaryOf(c.req.header("content-type"));
+  const body = c.req.raw.body;
+  if (!boundary || !body)
+    throw errors.invalidRequest([{ path: "", message: "A multipart body with a boundary is required" }]);
+  const fields: Record<string, string | undefined> = { ...c.req.query() };
+  let buffered: Uint8Array | null = null;
+  let filename = "";
+  const settle = () => validate(CsvCampaignQuery, fields);
+  for await (const part of multipartParts(body, boundary)) {
+    if (part.name === "file") {
+      filename = part.filename ?? "";
+      const known = CsvCampaignQuery.safeParse(fields);
+      if (known.success) {
+        const q = known.data;
+        return {
+          req: { name: q.name, template: { name: q.template, language: q.language }, route: q.route },
+          input: { ...q, file: filename, contentLength: c.req.header("content-length") ?? null },
+          audience: ((opts) =>
+            csvAudience(part.body, { ...opts, maxBytes: CSV_BODY_LIMIT })) as AudienceSource,
+        };
+      }
+      buffered = await readAtMost(part.body, BUFFERED_FILE_LIMIT);
+    } else if (part.name) {
+      fields[part.name] = await part.text();
+    }
+  }
+  const q = settle();
+  if (!buffered) throw errors.invalidRequest([{ path: "file", message: "A CSV file is required" }]);
+  const bytes = buffered;
+  return {
+    req: { name: q.name, template: { name: q.template, language: q.language }, route: q.route },
+    input: { ...q, file: filename, size: bytes.length },
+    audience: ((opts) =>
+      csvAudience(new Blob([bytes]).stream(), { ...opts, maxBytes: CSV_BODY_LIMIT })) as AudienceSource,
+  };
+}
+
+async function readAtMost(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > limit) {
+      throw new AppError(413, "payload_too_large", "Payload too large", {
+        detail: `A file sent before the name/template/language fields is limited to ${limit} bytes; send the fields first (or in the query string) to upload up to ${CSV_BODY_LIMIT} bytes`,
+      });
+    }
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 // POST /v1/campaigns takes JSON, text/csv or multipart: it is parsed by hand (zod underneath) and

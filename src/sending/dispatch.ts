@@ -46,6 +46,10 @@ export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promis
   const state: SendState = { droppedStatus: false };
   const pending: Promise<Result[]>[] = [];
 
+  // Departures are launched one after another, each no earlier than its slot and no sooner than
+  // one interval after the previous one actually left: a timer that fires late (a busy isolate)
+  // delays the sends after it instead of letting them bunch up.
+  let lastDeparture = Number.NEGATIVE_INFINITY;
   for (let first = 0; first < ctx.sendable.length; first += perBlock) {
     const block = ctx.sendable.slice(first, first + perBlock);
     await sleep(slotAt(first) - Date.now());
@@ -57,21 +61,21 @@ export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promis
     // Nothing claimable: the campaign was cancelled (or another consumer holds these). Stop here
     // rather than wait out the remaining slots.
     if (claimed.size === 0) break;
-    pending.push(
-      Promise.all(
-        block.flatMap((message, k) => {
-          const attempts = claimed.get(message.id);
-          if (attempts === undefined) return []; // Another consumer holds it (a redelivery).
-          return [
-            (async (): Promise<Result> => {
-              await sleep(slotAt(first + k) - Date.now());
-              const outcome = await attempt(client, gate, ctx, message, attempts, state);
-              return { message, outcome: finalize(outcome, attempts), attempts };
-            })(),
-          ];
-        }),
-      ),
-    );
+    const sends: Promise<Result>[] = [];
+    for (const [k, message] of block.entries()) {
+      const attempts = claimed.get(message.id);
+      if (attempts === undefined) continue; // Another consumer holds it (a redelivery).
+      await sleep(Math.max(slotAt(first + k), lastDeparture + grant.intervalMs) - Date.now());
+      lastDeparture = Date.now();
+      sends.push(
+        attempt(client, gate, ctx, message, attempts, state).then((outcome) => ({
+          message,
+          outcome: finalize(outcome, attempts),
+          attempts,
+        })),
+      );
+    }
+    pending.push(Promise.all(sends));
   }
   return (await Promise.all(pending)).flat();
 }
