@@ -4,6 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import { adminRoutes } from "./http/admin";
 import { CSV_BODY_LIMIT, campaignRoutes } from "./http/campaigns";
+import { commandRoutes } from "./http/commands";
 import type { AppEnv } from "./http/context";
 import { docsPage, openApiConfig, registerSecuritySchemes } from "./http/docs";
 import { messageRoutes } from "./http/messages";
@@ -60,6 +61,7 @@ export function createApp() {
   app.route("/v1/messages", messageRoutes);
   app.use("/v1/campaigns", campaignBodyLimit);
   app.route("/v1/campaigns", campaignRoutes);
+  app.route("/commands", commandRoutes);
 
   registerSecuritySchemes(app);
   app.doc31("/openapi.json", openApiConfig);

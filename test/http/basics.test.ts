@@ -38,6 +38,7 @@ describe("health, errors and OpenAPI", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/admin/bots",
       "/admin/bots/{id}",
+      "/commands",
       "/v1/campaigns",
       "/v1/campaigns/{id}",
       "/v1/campaigns/{id}/cancel",
