@@ -5,8 +5,9 @@ import { HTTPException } from "hono/http-exception";
 import { adminRoutes } from "./http/admin";
 import { CSV_BODY_LIMIT, campaignRoutes } from "./http/campaigns";
 import { commandRoutes } from "./http/commands";
+import { connectionRoutes } from "./http/connections";
 import type { AppEnv } from "./http/context";
-import { docsPage, openApiConfig, registerSecuritySchemes } from "./http/docs";
+import { healthRoute, mountDocs } from "./http/docs";
 import { messageRoutes } from "./http/messages";
 import { allowedMethods } from "./http/methods";
 import { AppError, errors, problemResponse } from "./lib/errors";
@@ -52,7 +53,7 @@ export function createApp() {
     await next();
   });
 
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.openapi(healthRoute, (c) => c.json({ ok: true as const }, 200));
 
   app.use("/admin/*", jsonLimit);
   app.use("/v1/messages/*", jsonLimit);
@@ -61,11 +62,12 @@ export function createApp() {
   app.route("/v1/messages", messageRoutes);
   app.use("/v1/campaigns", campaignBodyLimit);
   app.route("/v1/campaigns", campaignRoutes);
+  app.use("/v1/mm-lite/*", jsonLimit);
+  app.route("/v1/mm-lite", connectionRoutes);
   app.route("/commands", commandRoutes);
 
-  registerSecuritySchemes(app);
-  app.doc31("/openapi.json", openApiConfig);
-  app.get("/docs", (c) => c.html(docsPage()));
+  // /openapi.json (documents every route above, these three included) and /docs.
+  mountDocs(app);
 
   app.notFound((c) =>
     problemResponse(

@@ -1,4 +1,5 @@
 import { getConfig } from "../config";
+import { syncWindowFor } from "../connections/window";
 import { db } from "../db/client";
 import { type BotRow, type CampaignRow, campaigns } from "../db/schema";
 import type { WriteResult } from "../http/idempotency";
@@ -64,7 +65,7 @@ export async function createCampaign(
     wabaId: bot.wabaId,
     requestedRoute: req.route,
     botRestricted: bot.mmLiteRestricted,
-    syncPendingUntil: null,
+    syncPendingUntil: await syncWindowFor(env, bot, template),
   });
   const now = isoNow();
   const campaign = newCampaign({

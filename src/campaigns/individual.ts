@@ -1,4 +1,5 @@
 import { getConfig } from "../config";
+import { syncWindowFor } from "../connections/window";
 import { db, statement } from "../db/client";
 import { type BotRow, type CampaignRow, campaigns, type MessageRow, messages } from "../db/schema";
 import type { WriteResult } from "../http/idempotency";
@@ -44,7 +45,7 @@ export async function sendIndividual(env: Env, bot: BotRow, input: IndividualSen
     wabaId: bot.wabaId,
     requestedRoute: input.route,
     botRestricted: bot.mmLiteRestricted,
-    syncPendingUntil: null,
+    syncPendingUntil: await syncWindowFor(env, bot, template),
   });
 
   const now = isoNow();

@@ -39,12 +39,17 @@ describe("health, errors and OpenAPI", () => {
       "/admin/bots",
       "/admin/bots/{id}",
       "/commands",
+      "/docs",
+      "/healthz",
+      "/openapi.json",
       "/v1/campaigns",
       "/v1/campaigns/{id}",
       "/v1/campaigns/{id}/cancel",
       "/v1/campaigns/{id}/report.csv",
       "/v1/messages",
       "/v1/messages/{id}",
+      "/v1/mm-lite/connections",
+      "/v1/mm-lite/status",
     ]);
     expect(Object.keys(doc.paths["/v1/campaigns"] ?? {}).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/admin/bots/{id}"] ?? {}).sort()).toEqual(["get", "patch"]);
