@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { build } from "esbuild";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // The Meta simulator runs beside the gateway as a second Worker, exactly as under `wrangler dev`.
 // Auxiliary workers are not transformed by Vite, so it is bundled once here.
@@ -56,6 +56,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Node-side black-box tests against `wrangler dev` (vitest.e2e.config.ts), never inside workerd.
+    exclude: [...configDefaults.exclude, "test/e2e/**"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 20_000,
   },
