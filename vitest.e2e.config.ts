@@ -14,5 +14,8 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 240_000,
     teardownTimeout: 30_000,
+    reporters: process.env.VITEST_JSON_DIR
+      ? ["default", ["json", { outputFile: `${process.env.VITEST_JSON_DIR}/e2e.json` }]]
+      : ["default"],
   },
 });

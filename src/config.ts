@@ -14,6 +14,11 @@ const ConfigSchema = z.object({
   MM_LITE_SYNC_HOURS: z.coerce.number().positive().default(24),
   /** Bound on every Graph call; a send that times out is reported as outcome unknown, never re-sent. */
   META_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /**
+   * Arrival-time jitter (ms) between this gateway and Meta that pacing absorbs: sends are spaced
+   * (1000 + J) / throughput ms apart, using 1000 / (1000 + J) of the cap (see src/gate/pacing.ts).
+   */
+  PACING_JITTER_MS: z.coerce.number().min(0).max(500).default(25),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

@@ -73,9 +73,10 @@ export async function mmLiteStatus(env: Env, bot: BotRow, now = Date.now()): Pro
   }
   if (row?.connectionId && row.settledAt === null) await settleWindow(env, bot.wabaId, row.connectionId, at);
 
-  const answer = await wabaStatus(env, bot.wabaId);
+  // Looking must not claim the activation: the first send after it still says mm_lite_activated.
+  const answer = await wabaStatus(env, bot.wabaId, false);
   row = await readRow(env, bot.wabaId);
-  const active = answer.state === "active" && Boolean(row?.activatedAt);
+  const active = answer.state === "active";
   return {
     ...base,
     state: active ? "active" : "inactive",

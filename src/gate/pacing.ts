@@ -11,7 +11,7 @@
  * messages, not once per message.
  */
 export const JITTER_ALLOWANCE_MS = 25;
-/** The share of the cap that pacing uses. */
+/** The share of the cap that pacing uses with the default allowance. */
 export const PACING_HEADROOM = 1000 / (1000 + JITTER_ALLOWANCE_MS);
 
 export interface PacingState {
@@ -33,8 +33,8 @@ export interface Grant {
 export const THROTTLED_SHARE = 0.5;
 export const SLOWDOWN_MS = 10_000;
 
-export function intervalFor(mps: number, throttled: boolean): number {
-  return (1000 + JITTER_ALLOWANCE_MS) / (mps * (throttled ? THROTTLED_SHARE : 1));
+export function intervalFor(mps: number, throttled: boolean, jitterMs = JITTER_ALLOWANCE_MS): number {
+  return (1000 + jitterMs) / (mps * (throttled ? THROTTLED_SHARE : 1));
 }
 
 /**
@@ -52,14 +52,21 @@ export function grantOrDefer(
   mps: number,
   count: number,
   maxWaitMs: number,
+  jitterMs = JITTER_ALLOWANCE_MS,
 ): [PacingState, Grant | Deferral] {
   const waitMs = state.nextSlotAt - now;
   if (waitMs > maxWaitMs) return [state, { deferred: true, retryInMs: waitMs - maxWaitMs / 2 }];
-  return grant(state, now, mps, count);
+  return grant(state, now, mps, count, jitterMs);
 }
 
-export function grant(state: PacingState, now: number, mps: number, count: number): [PacingState, Grant] {
-  const intervalMs = intervalFor(mps, now < state.slowUntil);
+export function grant(
+  state: PacingState,
+  now: number,
+  mps: number,
+  count: number,
+  jitterMs = JITTER_ALLOWANCE_MS,
+): [PacingState, Grant] {
+  const intervalMs = intervalFor(mps, now < state.slowUntil, jitterMs);
   const startAt = Math.max(now, state.nextSlotAt);
   return [
     { ...state, nextSlotAt: startAt + count * intervalMs },

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type CachedTemplate, type CachedWabaStatus, kvKeys, kvTtl } from "../cache/keys";
 import { log } from "../lib/log";
+import { getConfig } from "../config";
 import { isoNow } from "../lib/time";
 import { metaClient } from "../meta/transport";
 import type { TemplateInfo, WabaStatusAnswer } from "../routing/types";
@@ -42,6 +43,7 @@ export class WabaGate extends DurableObject<Env> {
   private status: StatusMemo | undefined;
   private statusInFlight: Promise<WabaStatusAnswer["state"]> | undefined;
   private activatedAt: string | null = null;
+  private lastAnswer: Omit<CachedWabaStatus, "state"> | undefined;
   private readonly templatesInFlight = new Map<string, Promise<TemplateLookup>>();
   private readonly pacing = new Map<string, PacingState>();
 
@@ -52,21 +54,35 @@ export class WabaGate extends DurableObject<Env> {
     });
   }
 
-  /** The WABA's MM Lite state; at most one Meta query in flight. */
-  async resolveStatus(wabaId: string): Promise<WabaStatusAnswer> {
-    const now = Date.now();
-    if (this.status && this.status.expiresAt > now) return { state: this.status.answer, activatedNow: false };
-    if (this.statusInFlight) return { state: await this.statusInFlight, activatedNow: false };
-
-    const wasActive = this.activatedAt !== null;
-    const query = this.queryStatus(wabaId);
-    this.statusInFlight = query;
-    try {
-      const state = await query;
-      return { state, activatedNow: state === "active" && !wasActive };
-    } finally {
-      this.statusInFlight = undefined;
+  /**
+   * The WABA's MM Lite state; at most one Meta query in flight. With `claimActivation` (a send
+   * deciding its route), the first caller to see the WABA active while no activation is recorded
+   * records it and is told `activatedNow` — exactly one send says `mm_lite_activated`. A reader
+   * that only looks (the status page) never claims it, so looking first cannot steal that answer.
+   */
+  async resolveStatus(wabaId: string, claimActivation = true): Promise<WabaStatusAnswer> {
+    let state: WabaStatusAnswer["state"];
+    if (this.status && this.status.expiresAt > Date.now()) state = this.status.answer;
+    else if (this.statusInFlight) state = await this.statusInFlight;
+    else {
+      const query = this.queryStatus(wabaId);
+      this.statusInFlight = query;
+      try {
+        state = await query;
+      } finally {
+        this.statusInFlight = undefined;
+      }
     }
+    // No await between the check and the set: concurrent callers cannot both claim it.
+    if (!claimActivation || state !== "active" || this.activatedAt !== null) return { state, activatedNow: false };
+    const activatedAt = isoNow();
+    this.activatedAt = activatedAt;
+    await this.ctx.storage.put("activatedAt", activatedAt);
+    await this.env.DB.prepare("UPDATE wabas SET activated_at = ?, updated_at = ? WHERE id = ?")
+      .bind(activatedAt, activatedAt, wabaId)
+      .run();
+    await this.cacheStatus(wabaId, "active");
+    return { state, activatedNow: true };
   }
 
   /**
@@ -102,7 +118,7 @@ export class WabaGate extends DurableObject<Env> {
   /** Reserve `count` evenly spaced send slots for a phone number. */
   async acquire(phoneNumberId: string, mps: number, count: number): Promise<Grant> {
     const state = this.pacing.get(phoneNumberId) ?? INITIAL_PACING;
-    const [next, granted] = grant(state, Date.now(), mps, count);
+    const [next, granted] = grant(state, Date.now(), mps, count, getConfig(this.env).PACING_JITTER_MS);
     this.pacing.set(phoneNumberId, next);
     return granted;
   }
@@ -115,7 +131,7 @@ export class WabaGate extends DurableObject<Env> {
     maxWaitMs: number,
   ): Promise<Grant | Deferral> {
     const state = this.pacing.get(phoneNumberId) ?? INITIAL_PACING;
-    const [next, answer] = grantOrDefer(state, Date.now(), mps, count, maxWaitMs);
+    const [next, answer] = grantOrDefer(state, Date.now(), mps, count, maxWaitMs, getConfig(this.env).PACING_JITTER_MS);
     this.pacing.set(phoneNumberId, next);
     return answer;
   }
@@ -144,7 +160,7 @@ export class WabaGate extends DurableObject<Env> {
     if (state === "unavailable") return state;
 
     const checkedAt = isoNow(now);
-    if (state === "active" && this.activatedAt === null) this.activatedAt = checkedAt;
+    // Meta no longer reports ONBOARDED: the activation is over.
     if (state !== "active") this.activatedAt = null;
     await this.ctx.storage.put("activatedAt", this.activatedAt);
     // Registration: D1 is the record, KV the edge cache (a negative answer only briefly).
@@ -154,11 +170,19 @@ export class WabaGate extends DurableObject<Env> {
     )
       .bind(onboardingStatus, legacyStatus, checkedAt, this.activatedAt, checkedAt, wabaId)
       .run();
-    const cached: CachedWabaStatus = { state, onboardingStatus, legacyStatus, checkedAt };
+    this.lastAnswer = { onboardingStatus, legacyStatus, checkedAt };
+    // An active answer goes to KV only once an activation is recorded: until then sends must come
+    // here, so that the first of them is the one told `mm_lite_activated`.
+    if (state === "not_onboarded" || this.activatedAt !== null) await this.cacheStatus(wabaId, state);
+    return state;
+  }
+
+  private async cacheStatus(wabaId: string, state: "active" | "not_onboarded"): Promise<void> {
+    const last = this.lastAnswer ?? { onboardingStatus: null, legacyStatus: null, checkedAt: isoNow() };
+    const cached: CachedWabaStatus = { state, ...last };
     await this.env.CACHE.put(kvKeys.wabaStatus(wabaId), JSON.stringify(cached), {
       expirationTtl: state === "active" ? kvTtl.statusActive : kvTtl.statusNotOnboarded,
     });
-    return state;
   }
 
   private async lookupTemplate(wabaId: string, name: string, language: string): Promise<TemplateLookup> {

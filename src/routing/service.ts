@@ -12,10 +12,11 @@ export function wabaGate(env: Env, wabaId: string) {
   return env.WABA_GATE.get(env.WABA_GATE.idFromName(wabaId));
 }
 
-export async function wabaStatus(env: Env, wabaId: string): Promise<WabaStatusAnswer> {
+/** `claimActivation: false` for readers that only look (see WabaGate.resolveStatus). */
+export async function wabaStatus(env: Env, wabaId: string, claimActivation = true): Promise<WabaStatusAnswer> {
   const cached = await env.CACHE.get<CachedWabaStatus>(kvKeys.wabaStatus(wabaId), "json");
   if (cached) return { state: cached.state, activatedNow: false };
-  return wabaGate(env, wabaId).resolveStatus(wabaId);
+  return wabaGate(env, wabaId).resolveStatus(wabaId, claimActivation);
 }
 
 /** The template as Meta knows it (cached); 503 when Meta cannot be asked and nothing is cached. */

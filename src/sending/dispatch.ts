@@ -16,6 +16,16 @@ import { claim, type JobContext, type Result } from "./store";
  */
 const BLOCK_MS = 250;
 
+/** A block is claimed this long before its first slot, so the D1 write never delays the send. */
+const CLAIM_LEAD_MS = 40;
+
+/** How late a slot may still be used (the rest of the jitter allowance covers the network). */
+export const SLOT_TOLERANCE_MS = 8;
+
+/** Claimed but not sent: the intent is cleared and the attempt not counted. */
+const RESCHEDULED: SendOutcome = { kind: "rescheduled", claimed: true };
+const RESCHEDULED_UNCLAIMED: SendOutcome = { kind: "rescheduled", claimed: false };
+
 /** How far ahead a job may be booked before it goes back to the queue with a delay instead. */
 export const MAX_SLOT_WAIT_MS = 15_000;
 
@@ -40,44 +50,79 @@ export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promis
     MAX_SLOT_WAIT_MS,
   );
   if ("deferred" in grant) throw new JobDeferred(grant.retryInMs);
-  const slotAt = (i: number) => grant.startAt + i * grant.intervalMs;
+  const slotAt = (j: number) => grant.startAt + j * grant.intervalMs;
   const perBlock = Math.max(1, Math.floor(BLOCK_MS / grant.intervalMs));
   const client = metaClient(env);
   const state: SendState = { droppedStatus: false };
-  const pending: Promise<Result[]>[] = [];
+  const sends: Promise<Result>[] = [];
+  const results: Result[] = [];
+  const claimed = new Map<string, number>();
+  let claimedUpTo = 0; // messages [0, claimedUpTo) have been through a claim
+  let slot = 0;
 
-  // Departures are launched one after another, each no earlier than its slot and no sooner than
-  // one interval after the previous one actually left: a timer that fires late (a busy isolate)
-  // delays the sends after it instead of letting them bunch up.
-  let lastDeparture = Number.NEGATIVE_INFINITY;
-  for (let first = 0; first < ctx.sendable.length; first += perBlock) {
-    const block = ctx.sendable.slice(first, first + perBlock);
-    await sleep(slotAt(first) - Date.now());
-    const claimed = await claim(
-      env,
-      ctx.campaign.id,
-      block.map((m) => m.id),
-    );
-    // Nothing claimable: the campaign was cancelled (or another consumer holds these). Stop here
-    // rather than wait out the remaining slots.
-    if (claimed.size === 0) break;
-    const sends: Promise<Result>[] = [];
-    for (const [k, message] of block.entries()) {
-      const attempts = claimed.get(message.id);
-      if (attempts === undefined) continue; // Another consumer holds it (a redelivery).
-      await sleep(Math.max(slotAt(first + k), lastDeparture + grant.intervalMs) - Date.now());
-      lastDeparture = Date.now();
-      sends.push(
-        attempt(client, gate, ctx, message, attempts, state).then((outcome) => ({
-          message,
-          outcome: finalize(outcome, attempts),
-          attempts,
-        })),
-      );
+  for (let i = 0; i < ctx.sendable.length; i++) {
+    const message = ctx.sendable[i] as MessageRow;
+    // A slot whose time has passed by more than SLOT_TOLERANCE_MS is skipped, never used late:
+    // a stalled isolate or a slow claim must not release the sends it delayed as a burst. Sends
+    // that run out of slots go back to the queue and get fresh ones.
+    while (slot < grant.count && slotAt(slot) < Date.now() - SLOT_TOLERANCE_MS) slot++;
+    if (slot >= grant.count) {
+      results.push(...reschedule(ctx.sendable, i, claimed, claimedUpTo));
+      break;
     }
-    pending.push(Promise.all(sends));
+    if (i >= claimedUpTo) {
+      // Record the send intent of the next block shortly before its first slot.
+      await sleep(slotAt(slot) - CLAIM_LEAD_MS - Date.now());
+      const block = ctx.sendable.slice(i, i + perBlock);
+      claimedUpTo = i + block.length;
+      for (const [id, attempts] of await claim(
+        env,
+        ctx.campaign.id,
+        block.map((m) => m.id),
+      ))
+        claimed.set(id, attempts);
+      // Nothing claimable: the campaign was cancelled, or another consumer holds these. Stop
+      // rather than wait out the remaining slots; the rest get a job of their own (which finds
+      // nothing to do if the campaign was cancelled).
+      if (!block.some((m) => claimed.has(m.id))) {
+        results.push(...reschedule(ctx.sendable, claimedUpTo, claimed, claimedUpTo));
+        break;
+      }
+      i -= 1; // re-check the slot after the claim's round trip
+      continue;
+    }
+    const attempts = claimed.get(message.id);
+    if (attempts === undefined) continue; // Another consumer holds it (a redelivery).
+    await sleep(slotAt(slot) - Date.now());
+    slot += 1;
+    sends.push(
+      attempt(client, gate, ctx, message, attempts, state).then((outcome) => ({
+        message,
+        outcome: finalize(outcome, attempts),
+        attempts,
+      })),
+    );
   }
-  return (await Promise.all(pending)).flat();
+  results.push(...(await Promise.all(sends)));
+  return results;
+}
+
+/** Messages from `from` on that will not be sent by this job: claimed ones are un-claimed. */
+function reschedule(
+  messages: MessageRow[],
+  from: number,
+  claimed: Map<string, number>,
+  claimedUpTo: number,
+): Result[] {
+  const out: Result[] = [];
+  for (let k = from; k < messages.length; k++) {
+    const message = messages[k] as MessageRow;
+    const attempts = claimed.get(message.id);
+    if (attempts !== undefined) out.push({ message, outcome: RESCHEDULED, attempts });
+    else if (k >= claimedUpTo)
+      out.push({ message, outcome: RESCHEDULED_UNCLAIMED, attempts: message.attempts });
+  }
+  return out;
 }
 
 interface SendState {

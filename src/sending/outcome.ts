@@ -11,7 +11,9 @@ export type SendOutcome =
   | { kind: "accepted"; wamid: string; route: Route; reason: RouteReason | null }
   | { kind: "failed"; code: number | null; title: string }
   | { kind: "retry"; code: number | null; title: string; delayMs: number; throttled: boolean }
-  | { kind: "unknown"; title: string };
+  | { kind: "unknown"; title: string }
+  /** Not sent: its slots were skipped (the job fell behind); sent again with fresh slots. */
+  | { kind: "rescheduled"; claimed: boolean };
 
 /** The title stored for a send whose outcome is unknown (a timeout after the request left). */
 export const OUTCOME_UNKNOWN_TITLE =

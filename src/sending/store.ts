@@ -112,7 +112,7 @@ export async function recordOutcomes(env: Env, ctx: JobContext, results: Result[
         statements.push(
           env.DB.prepare(
             `UPDATE messages SET status = 'accepted', wamid = ?, accepted_at = ?, route = ?,
-               route_reason = COALESCE(?, route_reason)
+               route_reason = COALESCE(?, route_reason), error_code = NULL, error_title = NULL
              WHERE id = ? AND status = 'queued'`,
           ).bind(outcome.wamid, now, outcome.route, outcome.reason, message.id),
         );
@@ -132,6 +132,18 @@ export async function recordOutcomes(env: Env, ctx: JobContext, results: Result[
              WHERE id = ? AND status = 'queued'`,
           ).bind(OUTCOME_UNKNOWN_TITLE, now, message.id),
         );
+        break;
+      case "rescheduled":
+        // Never sent: undo the claim (intent and the attempt it counted) and send it with fresh slots.
+        if (outcome.claimed) {
+          statements.push(
+            env.DB.prepare(
+              `UPDATE messages SET send_intent_at = NULL, attempts = MAX(0, attempts - 1)
+               WHERE id = ? AND status = 'queued' AND wamid IS NULL`,
+            ).bind(message.id),
+          );
+        }
+        retryIds.push(message.id);
         break;
       case "retry":
         // Meta refused this attempt, so clearing the intent is safe: the retry will claim it again.

@@ -14,11 +14,14 @@ graph.use("*", requireToken);
 
 function sendRoute(endpoint: SendEndpoint) {
   return async (c: { req: { param(k: "id"): string; json(): Promise<unknown> }; env: SimEnv }) => {
+    // Meta counts a send when it arrives, so the arrival is stamped here, before the body is read
+    // and before the hop to the number's line (whose queue would otherwise bunch arrivals up).
+    const arrivedAt = Date.now();
     const id = c.req.param("id");
     const body = await c.req.json().catch(() => undefined);
     // Shape checks are stateless, so they run here; the line decides everything else.
     const check = validateSend(body, endpoint);
-    return respond(await lineStub(c.env, id).lineSend(endpoint, id, check));
+    return respond(await lineStub(c.env, id).lineSend(endpoint, id, check, arrivedAt));
   };
 }
 

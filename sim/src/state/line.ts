@@ -61,7 +61,12 @@ export class Line {
   }
 
   /** Order: number exists → throughput gate → shape → injected faults → template / MM Lite rules. */
-  async send(endpoint: SendEndpoint, phoneNumberId: string, check: SendCheck): Promise<GraphOutcome> {
+  async send(
+    endpoint: SendEndpoint,
+    phoneNumberId: string,
+    check: SendCheck,
+    arrivedAt = Date.now(),
+  ): Promise<GraphOutcome> {
     const cfg = this.cfg;
     if (!cfg) {
       await registryStub(this.env).registryRecordUnknownSend(endpoint);
@@ -69,7 +74,7 @@ export class Line {
     }
     this.counters.inc(`${endpoint}.total`);
     // Meta counts arrivals per number in a sliding second; over the cap nothing is accepted.
-    const inWindow = this.window.tryAdmit(Date.now(), cfg.throughputMps);
+    const inWindow = this.window.tryAdmit(arrivedAt, cfg.throughputMps);
     if (inWindow < 0) {
       this.counters.inc("throttled");
       return this.reject(

@@ -102,8 +102,13 @@ export class SimState extends DurableObject<SimEnv> {
   lineReset() {
     return this.line.reset();
   }
-  lineSend(endpoint: SendEndpoint, phoneNumberId: string, check: SendCheck): Promise<GraphOutcome> {
-    return this.line.send(endpoint, phoneNumberId, check);
+  lineSend(
+    endpoint: SendEndpoint,
+    phoneNumberId: string,
+    check: SendCheck,
+    arrivedAt?: number,
+  ): Promise<GraphOutcome> {
+    return this.line.send(endpoint, phoneNumberId, check, arrivedAt);
   }
   lineStats(phoneNumberId: string) {
     return this.line.stats(phoneNumberId);

@@ -22,7 +22,11 @@ export class SlidingWindow {
     }
     const inWindow = this.ts.length - this.head;
     if (inWindow >= cap) return -1;
-    this.ts.push(now);
+    // Arrivals are stamped before the hop to this object, so they can reach it slightly out of
+    // order: keep the queue sorted (the right place is almost always at the end).
+    let at = this.ts.length;
+    while (at > this.head && (this.ts[at - 1] as number) > now) at--;
+    this.ts.splice(at, 0, now);
     return inWindow + 1;
   }
 
