@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type CachedTemplate, type CachedWabaStatus, kvKeys, kvTtl } from "../cache/keys";
-import { log } from "../lib/log";
 import { getConfig } from "../config";
+import { log } from "../lib/log";
 import { isoNow } from "../lib/time";
 import { metaClient } from "../meta/transport";
 import type { TemplateInfo, WabaStatusAnswer } from "../routing/types";
@@ -74,7 +74,8 @@ export class WabaGate extends DurableObject<Env> {
       }
     }
     // No await between the check and the set: concurrent callers cannot both claim it.
-    if (!claimActivation || state !== "active" || this.activatedAt !== null) return { state, activatedNow: false };
+    if (!claimActivation || state !== "active" || this.activatedAt !== null)
+      return { state, activatedNow: false };
     const activatedAt = isoNow();
     this.activatedAt = activatedAt;
     await this.ctx.storage.put("activatedAt", activatedAt);
@@ -131,7 +132,14 @@ export class WabaGate extends DurableObject<Env> {
     maxWaitMs: number,
   ): Promise<Grant | Deferral> {
     const state = this.pacing.get(phoneNumberId) ?? INITIAL_PACING;
-    const [next, answer] = grantOrDefer(state, Date.now(), mps, count, maxWaitMs, getConfig(this.env).PACING_JITTER_MS);
+    const [next, answer] = grantOrDefer(
+      state,
+      Date.now(),
+      mps,
+      count,
+      maxWaitMs,
+      getConfig(this.env).PACING_JITTER_MS,
+    );
     this.pacing.set(phoneNumberId, next);
     return answer;
   }

@@ -13,7 +13,11 @@ export function wabaGate(env: Env, wabaId: string) {
 }
 
 /** `claimActivation: false` for readers that only look (see WabaGate.resolveStatus). */
-export async function wabaStatus(env: Env, wabaId: string, claimActivation = true): Promise<WabaStatusAnswer> {
+export async function wabaStatus(
+  env: Env,
+  wabaId: string,
+  claimActivation = true,
+): Promise<WabaStatusAnswer> {
   const cached = await env.CACHE.get<CachedWabaStatus>(kvKeys.wabaStatus(wabaId), "json");
   if (cached) return { state: cached.state, activatedNow: false };
   return wabaGate(env, wabaId).resolveStatus(wabaId, claimActivation);
