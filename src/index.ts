@@ -2,16 +2,22 @@ import { createApp } from "./app";
 import { handleDeadLetters, handleSendBatch } from "./sending/consumer";
 import type { QueueJob } from "./sending/jobs";
 import { sweepStuckMessages } from "./sending/sweeper";
+import { handleWebhookBatch, handleWebhookDeadLetters } from "./webhooks/consumer";
+import { isDeadLetterQueue, isWebhookQueue } from "./webhooks/inbox";
 
 export { WabaGate } from "./gate/waba-gate";
 
 const app = createApp();
 
-/** The Worker: HTTP through Hono, the send queue and its dead-letter queue, and the sweeper cron. */
+/** The Worker: HTTP through Hono, the send and webhooks queues with their dead-letter queues, the cron. */
 export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
-    if (batch.queue.endsWith("-dlq")) await handleDeadLetters(batch, env);
+    if (isWebhookQueue(batch.queue)) {
+      const notifications = batch as MessageBatch<unknown>;
+      if (isDeadLetterQueue(batch.queue)) await handleWebhookDeadLetters(notifications, env);
+      else await handleWebhookBatch(notifications, env);
+    } else if (batch.queue.endsWith("-dlq")) await handleDeadLetters(batch, env);
     else await handleSendBatch(batch, env);
   },
   async scheduled(_controller, env, ctx) {

@@ -3,6 +3,8 @@ import { db } from "../db/client";
 import { type BotRow, bots, type CampaignRow, campaigns, type MessageRow, messages } from "../db/schema";
 import { log } from "../lib/log";
 import { isoNow } from "../lib/time";
+import { applyPendingStatuses } from "../webhooks/apply";
+import { OPT_OUT_CODE, OPT_OUT_TITLE, optedOutMessages, recordOptOutStatements } from "../webhooks/opt-outs";
 import type { QueueJob } from "./jobs";
 import { flush, type StagedJob, stage } from "./outbox";
 import { OUTCOME_UNKNOWN_TITLE, type SendOutcome } from "./outcome";
@@ -67,13 +69,40 @@ export async function loadJobContext(env: Env, job: QueueJob): Promise<JobContex
     }
   }
   rows.sort((a, b) => a.seq - b.seq);
+  const fresh = rows.filter((m) => m.sendIntentAt === null);
+  const optedOut = await failOptedOut(env, bot, campaign, fresh);
   return {
     job,
     bot,
     campaign,
-    sendable: rows.filter((m) => m.sendIntentAt === null),
+    sendable: fresh.filter((m) => !optedOut.has(m.id)),
     unknown: rows.filter((m) => m.sendIntentAt !== null && m.wamid === null),
   };
+}
+
+/**
+ * Opt-outs (api.md "Opt-outs"): a marketing message to a number that stopped the WABA's marketing
+ * messages is never sent; it fails with Meta's code 131050. One query per job, one write if any.
+ */
+async function failOptedOut(
+  env: Env,
+  bot: BotRow,
+  campaign: CampaignRow,
+  fresh: MessageRow[],
+): Promise<Set<string>> {
+  if (campaign.templateCategory !== "MARKETING" || fresh.length === 0) return new Set();
+  const ids = await optedOutMessages(env, bot.wabaId, fresh);
+  if (ids.size === 0) return ids;
+  const now = isoNow();
+  await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE messages SET status = 'failed', error_code = ?1, error_title = ?2, failed_at = ?3
+       WHERE id IN (SELECT value FROM json_each(?4)) AND status = 'queued' AND send_intent_at IS NULL`,
+    ).bind(OPT_OUT_CODE, OPT_OUT_TITLE, now, JSON.stringify([...ids])),
+    completeIfDone(env, campaign.id, now),
+  ]);
+  log.info("opted_out_not_sent", { campaignId: campaign.id, count: ids.size });
+  return ids;
 }
 
 /**
@@ -169,8 +198,21 @@ export async function recordOutcomes(env: Env, ctx: JobContext, results: Result[
     staged.push(job);
     statements.push(insert);
   }
+  // Meta refused with 131050: the number stopped marketing messages; remember it for later sends.
+  const optedOut = results.flatMap(({ message, outcome }) =>
+    outcome.kind === "failed" && outcome.code === OPT_OUT_CODE ? [message.to] : [],
+  );
+  statements.push(...recordOptOutStatements(env.DB, ctx.bot.wabaId, optedOut, now));
   statements.push(completeIfDone(env, ctx.campaign.id, now));
   await env.DB.batch(statements);
+  // Statuses that arrived before their wamid was recorded (kept by the webhooks consumer).
+  const wamids = results.flatMap(({ outcome }) => (outcome.kind === "accepted" ? [outcome.wamid] : []));
+  try {
+    await applyPendingStatuses(env, wamids, now);
+  } catch (err) {
+    // The cron applies them later (webhooks/sweep.ts).
+    log.warn("pending_statuses_not_applied", { error: err instanceof Error ? err.message : "unknown" });
+  }
   if (staged.length > 0) {
     try {
       await flush(env, staged);

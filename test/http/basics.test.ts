@@ -50,6 +50,7 @@ describe("health, errors and OpenAPI", () => {
       "/v1/messages/{id}",
       "/v1/mm-lite/connections",
       "/v1/mm-lite/status",
+      "/webhooks/meta",
     ]);
     expect(Object.keys(doc.paths["/v1/campaigns"] ?? {}).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/admin/bots/{id}"] ?? {}).sort()).toEqual(["get", "patch"]);
