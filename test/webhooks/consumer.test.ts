@@ -2,12 +2,15 @@
 // per-message ack / retry, staged bodies, the dead-letter queue.
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { webhookRetryDelaySeconds } from "../../src/webhooks/consumer";
 import type { WebhookQueueBody } from "../../src/webhooks/inbox";
 import { setupBot } from "../helpers";
 import { acceptedSend, consume, inline, iso, message, row, rows, statusNotification } from "./helpers";
+
+// Polls wait for the queue consumer; a loaded machine needs more than the default 20 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 const T = 1_780_000_020;
 

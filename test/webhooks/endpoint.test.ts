@@ -2,12 +2,15 @@
 // nothing stored or enqueued when it fails), the envelope check, the size bound, big bodies.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { INLINE_MAX_CHARS } from "../../src/webhooks/inbox";
 import { signBody } from "../../src/webhooks/signature";
 import { gw } from "../helpers";
 import { APP_SECRET, postSigned, postWebhook, row, statusNotification, VERIFY_TOKEN } from "./helpers";
+
+// Polls wait for the queue consumer; a loaded machine needs more than the default 20 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 /** Calls the Worker with a queue that records what it is given (and still enqueues it). */
 async function withQueueSpy(request: Request) {

@@ -2,10 +2,13 @@
 // cache), MM_LITE_TERMS_SIGNED (WABA status cache), user_preferences (marketing opt-outs), and
 // opt-outs learnt from Meta's 131050.
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { kvKeys } from "../../src/cache/keys";
 import { gw, sendBody, settled, setupBot, sim, type TestBot } from "../helpers";
 import { campaign, emitted, postAll, postSigned, row, statusNotification, until } from "./helpers";
+
+// Polls wait for the queue consumer; a loaded machine needs more than the default 20 s.
+vi.setConfig({ testTimeout: 90_000 });
 
 afterEach(async () => {
   await sim("DELETE", "/_sim/faults");
@@ -189,7 +192,7 @@ describe("marketing opt-outs", () => {
     const refused = await send(bot, { to });
     expect(refused.status).toBe(202);
     expect(refused.body.status).toBe("queued");
-    const m = await settled(bot.apiKey, refused.body.id);
+    const m = await settled(bot.apiKey, refused.body.id, 25_000);
     expect(m).toMatchObject({
       status: "failed",
       error: { code: 131050, title: "User has stopped marketing messages" },
@@ -200,7 +203,7 @@ describe("marketing opt-outs", () => {
       to,
       template: { name: "order_update", language: "pt_BR", params: ["#7"] },
     });
-    expect((await settled(bot.apiKey, utility.body.id)).status).toBe("accepted");
+    expect((await settled(bot.apiKey, utility.body.id, 25_000)).status).toBe("accepted");
     expect(await sendsTo(bot, "5511955550003")).toBe(1);
 
     await postAll(await optOut(bot, "5511955550003", "resume", 1_780_000_100));
@@ -213,7 +216,7 @@ describe("marketing opt-outs", () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(await optedOut(bot, "5511955550003")).toEqual({ opted_out: 0 });
     const again = await send(bot, { to });
-    expect((await settled(bot.apiKey, again.body.id)).status).toBe("accepted");
+    expect((await settled(bot.apiKey, again.body.id, 25_000)).status).toBe("accepted");
     expect(await sendsTo(bot, "5511955550003")).toBe(2);
   });
 
@@ -226,7 +229,7 @@ describe("marketing opt-outs", () => {
       (r) => r?.opted_out === 1,
     );
     const sent = await send(b, { to: "+5511955550004" });
-    expect((await settled(b.apiKey, sent.body.id)).status).toBe("accepted");
+    expect((await settled(b.apiKey, sent.body.id, 25_000)).status).toBe("accepted");
   });
 
   it("Meta refusing a send with 131050 records the opt-out: the next marketing send never reaches Meta", async () => {
@@ -242,14 +245,14 @@ describe("marketing opt-outs", () => {
       ],
     });
     const first = await send(bot, { to: "+5511955550005" });
-    expect(await settled(bot.apiKey, first.body.id)).toMatchObject({
+    expect(await settled(bot.apiKey, first.body.id, 25_000)).toMatchObject({
       status: "failed",
       error: { code: 131050 },
     });
     expect(await optedOut(bot, "5511955550005")).toEqual({ opted_out: 1 });
     const before = await sim("GET", "/_sim/stats");
     const second = await send(bot, { to: "+5511955550005" });
-    expect(await settled(bot.apiKey, second.body.id)).toMatchObject({
+    expect(await settled(bot.apiKey, second.body.id, 25_000)).toMatchObject({
       status: "failed",
       error: { code: 131050 },
     });

@@ -63,7 +63,7 @@ export async function acceptedSend(bot: TestBot, over: Record<string, unknown> =
   const res = await gw("/v1/messages", { method: "POST", key: bot.apiKey, json: sendBody(over) });
   if (res.status !== 202) throw new Error(`send refused: ${res.status} ${await res.text()}`);
   const { id, campaignId } = (await res.json()) as { id: string; campaignId: string };
-  const m = await settled(bot.apiKey, id);
+  const m = await settled(bot.apiKey, id, 25_000);
   if (m.status !== "accepted") throw new Error(`send not accepted: ${JSON.stringify(m)}`);
   return { id, campaignId, wamid: m.wamid as string };
 }
