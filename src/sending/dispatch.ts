@@ -1,4 +1,5 @@
 import type { MessageRow } from "../db/schema";
+import type { Deferral, Grant } from "../gate/pacing";
 import type { WabaGate } from "../gate/waba-gate";
 import { log } from "../lib/log";
 import type { MetaClient } from "../meta/client";
@@ -22,6 +23,9 @@ const CLAIM_LEAD_MS = 40;
 /** How late a slot may still be used (the rest of the jitter allowance covers the network). */
 export const SLOT_TOLERANCE_MS = 8;
 
+/** How many times a job that fell behind books fresh slots before it goes back to the queue. */
+const MAX_REFILLS = 3;
+
 /** Claimed but not sent: the intent is cleared and the attempt not counted. */
 const RESCHEDULED: SendOutcome = { kind: "rescheduled", claimed: true };
 const RESCHEDULED_UNCLAIMED: SendOutcome = { kind: "rescheduled", claimed: false };
@@ -43,15 +47,17 @@ const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, m
 
 export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promise<Result[]> {
   const { bot } = ctx;
-  const grant = await gate.acquireOrDefer(
+  const grant: Grant | Deferral = await gate.acquireOrDefer(
     bot.phoneNumberId,
     bot.throughputMps,
     ctx.sendable.length,
     MAX_SLOT_WAIT_MS,
   );
   if ("deferred" in grant) throw new JobDeferred(grant.retryInMs);
-  const slotAt = (j: number) => grant.startAt + j * grant.intervalMs;
-  const perBlock = Math.max(1, Math.floor(BLOCK_MS / grant.intervalMs));
+  let slots: Grant = grant;
+  let refills = 0;
+  const slotAt = (j: number) => slots.startAt + j * slots.intervalMs;
+  const perBlock = Math.max(1, Math.floor(BLOCK_MS / slots.intervalMs));
   const client = metaClient(env);
   const state: SendState = { droppedStatus: false };
   const sends: Promise<Result>[] = [];
@@ -65,8 +71,17 @@ export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promis
     // A slot whose time has passed by more than SLOT_TOLERANCE_MS is skipped, never used late:
     // a stalled isolate or a slow claim must not release the sends it delayed as a burst. Sends
     // that run out of slots go back to the queue and get fresh ones.
-    while (slot < grant.count && slotAt(slot) < Date.now() - SLOT_TOLERANCE_MS) slot++;
-    if (slot >= grant.count) {
+    while (slot < slots.count && slotAt(slot) < Date.now() - SLOT_TOLERANCE_MS) slot++;
+    if (slot >= slots.count) {
+      // Out of slots (some were skipped): book fresh ones at the end of the number's schedule, a
+      // few times; a job that keeps falling behind goes back to the queue.
+      if (refills < MAX_REFILLS) {
+        refills += 1;
+        slots = await gate.acquire(bot.phoneNumberId, bot.throughputMps, ctx.sendable.length - i);
+        slot = 0;
+        i -= 1;
+        continue;
+      }
       results.push(...reschedule(ctx.sendable, i, claimed, claimedUpTo));
       break;
     }
