@@ -70,7 +70,6 @@ export function createApp() {
   // Meta's webhooks: signed, not bot-authenticated; the body is read (bounded) by the route itself.
   app.route("/webhooks", webhookRoutes);
 
-
   // /openapi.json (documents every route above, these three included) and /docs.
   mountDocs(app);
 
