@@ -6,7 +6,9 @@
 // webhooks to the gateway's /webhooks/meta). Two processes rather than `npm run dev`'s one because
 // the demo must reach the simulator's control API (/_sim/...) to play the business that signs the
 // MM Lite terms, to switch on delivery webhooks and to read what "Meta" measured (per-second
-// arrivals): under `npm run dev` the simulator has no port of its own.
+// arrivals): under `npm run dev` the simulator has no port of its own. Between the two, small
+// relays in this process (scripts/demo/relay.mjs) keep wrangler dev's keep-alive race from
+// dropping requests; `--direct` leaves them out.
 //
 // Then: registers a bot whose WABA is ELIGIBLE for MM Lite, has the simulator sign the terms
 // (WABA → ONBOARDED + signed account_update MM_LITE_TERMS_SIGNED), sends a campaign from
@@ -155,6 +157,8 @@ function problem(text) {
 let tmp;
 const servers = []; // { name, pgid, exited, logFile }
 const relays = [];
+/** Sends as they left for the simulator (the graph relay's tally), or undefined with --direct. */
+let sendTally;
 let stopping = false;
 
 async function shutdown() {
@@ -278,7 +282,10 @@ async function startServers() {
   let graphPort = simPort;
   let hookPort = gwPort;
   if (!opts.direct) {
-    const graphRelay = await startRelay(simPort);
+    const graphRelay = await startRelay(simPort, {
+      count: (method, path) => method === "POST" && /\/(marketing_)?messages(\?|$)/.test(path),
+    });
+    sendTally = graphRelay.tally;
     const hookRelay = await startRelay(gwPort, { retryDropped: true });
     relays.push(graphRelay, hookRelay);
     graphPort = graphRelay.port;
@@ -544,22 +551,27 @@ async function main() {
     info(dim(`  line ${r.row}: ${JSON.stringify(r.value)} ${r.reason}`));
 
   step(6, `Sending, paced by the gateway at the bot's cap (${RATE}/s)`);
+  info(
+    dim(
+      "bar: the campaign's count (GET /v1/campaigns/{id})" +
+        (sendTally ? "; on the wire: sends that reached Meta in the last second" : ""),
+    ),
+  );
   const total = created.total;
   const samples = []; // [ms, done]
-  let firstAt;
-  let doneAt;
   let campaign;
   // No fixed deadline (a busy machine sends slower than the cap): give up only when nothing moves.
   const STALL_MS = 120_000;
-  let lastDone = -1;
+  let lastSeen = "";
   let lastMove = Date.now();
   for (;;) {
     campaign = (await call("GET", `${gwUrl}/v1/campaigns/${created.id}`, { auth: key, expect: [200] })).data;
     const now = Date.now();
     const done = total - campaign.counts.queued;
-    if (done > 0 && firstAt === undefined) firstAt = now;
-    if (done !== lastDone) {
-      lastDone = done;
+    const arrivals = sendTally?.arrivals;
+    const moveKey = `${done}/${arrivals?.length}`;
+    if (moveKey !== lastSeen) {
+      lastSeen = moveKey;
       lastMove = now;
     }
     samples.push([now, done]);
@@ -567,17 +579,13 @@ async function main() {
     const [t1, d1] = samples[0];
     const rate = now > t1 ? ((done - d1) * 1000) / (now - t1) : 0;
     const finished = campaign.status !== "sending";
-    const avg = firstAt !== undefined && now - firstAt >= 2000 ? (done * 1000) / (now - firstAt) : Number.NaN;
+    const onWire = arrivals ? `  on the wire ${perSec(countSince(arrivals, now - 1000)).padStart(7)}` : "";
     liveLine(
-      `${bar(done, total)} ${int(done).padStart(int(total).length)}/${int(total)} sent  ` +
-        `${finished ? "" : `now ${perSec(rate).padStart(7)}  `}avg ${perSec(avg).padStart(7)}  cap ${RATE}/s  ` +
-        `${secs(now - tPost).padStart(7)}`,
+      `${bar(done, total)} ${int(done).padStart(int(total).length)}/${int(total)}  ` +
+        `${finished ? "done" : `${perSec(rate).padStart(7)}${onWire}`}  cap ${RATE}/s  ${secs(now - tPost).padStart(7)}`,
       finished,
     );
-    if (finished) {
-      doneAt = now;
-      break;
-    }
+    if (finished) break;
     if (now - lastMove > STALL_MS)
       throw new Error(
         `campaign still ${campaign.status}: ${campaign.counts.queued} queued and no progress for ${secs(STALL_MS)}`,
@@ -585,11 +593,16 @@ async function main() {
     await sleep(200);
   }
   endLine();
-  if (firstAt !== undefined) {
+  const wire = sendTally?.arrivals ?? [];
+  if (wire.length > 1) {
+    const span = wire[wire.length - 1] - wire[0];
     info(
-      `${campaign.status}: ${int(campaign.funnel.accepted)} accepted by Meta in ${secs(doneAt - firstAt)} ` +
-        `${dim(`(as the gateway saw it; ${secs(firstAt - tPost)} from upload to first send)`)}`,
+      `${campaign.status}: ${int(campaign.funnel.accepted)} accepted by Meta; the sends left over ${secs(span)}, ` +
+        `${bold(perSec(((wire.length - 1) * 1000) / span))} on average (cap ${RATE}/s), the first ` +
+        `${secs(wire[0] - tPost)} after the upload`,
     );
+  } else {
+    info(`${campaign.status}: ${int(campaign.funnel.accepted)} accepted by Meta`);
   }
 
   step(7, "Meta's status webhooks: delivered / read / failed");
@@ -646,7 +659,6 @@ async function main() {
     await call("GET", `${simUrl}/_sim/messages?phoneNumberId=${PHONE}&limit=100000`, { expect: [200] })
   ).data.messages;
   const times = msgs.map((m) => Date.parse(m.at)).sort((a, b) => a - b);
-  const dense = densestSecond(times);
   const span = times.length > 1 ? times[times.length - 1] - times[0] : 0;
   const products = {};
   for (const m of msgs) products[m.product] = (products[m.product] ?? 0) + 1;
@@ -671,13 +683,6 @@ async function main() {
         `${int(line.accepted)} (${Object.entries(products)
           .map(([p, n]) => `${p} ${int(n)}`)
           .join(", ")})`,
-      ],
-      [
-        "densest second (from arrival times)",
-        dense.count === 0
-          ? "–"
-          : `${int(dense.count)} from ${new Date(dense.from).toISOString().slice(11, 23)}; ` +
-            `longest pause in the second before it ${int(dense.gapBefore)} ms`,
       ],
       [
         "first → last arrival",
@@ -713,11 +718,17 @@ async function main() {
         "those statuses are missing from the funnel",
     );
   }
-  if (!paceOk)
+  if (!paceOk) {
+    const wireMax = sendTally ? maxInAnySecond([...sendTally.arrivals].sort((x, y) => x - y)) : undefined;
     problem(
       `pacing: ${int(line.maxInAnySecond)} arrivals in one second at the simulator (cap ${RATE}/s), ` +
-        `${int(line.throttled)} refused with 130429`,
+        `${int(line.throttled)} refused with 130429` +
+        (wireMax === undefined
+          ? ""
+          : `; on the wire, before the simulator's dev proxy, at most ${int(wireMax)} in any second ` +
+            "(a busy machine stalls either side and bunches the stamps)"),
     );
+  }
 
   step(10, "Report and portal");
   const reportFile = join(OUT, "report.csv");
@@ -740,21 +751,20 @@ async function main() {
   return { gwPort, simUrl, logs, campaignId: created.id, key: bot.apiKey };
 }
 
-/**
- * The one-second window with the most arrivals, and the longest pause between arrivals in the
- * second before it: a burst right after a pause is what a stalled process (a late timer at the
- * gateway, or a simulator that stamps arrivals late on a busy machine) looks like.
- */
-function densestSecond(times) {
-  let best = { count: 0, from: 0, gapBefore: 0 };
+/** How many of the ascending `times` are at or after `from`. */
+function countSince(times, from) {
+  let n = 0;
+  for (let i = times.length - 1; i >= 0 && times[i] >= from; i--) n++;
+  return n;
+}
+
+/** The most of the ascending `times` (ms) that fall in any one-second window. */
+function maxInAnySecond(times) {
+  let best = 0;
   let lo = 0;
   for (let hi = 0; hi < times.length; hi++) {
     while (times[hi] - times[lo] >= 1000) lo++;
-    if (hi - lo + 1 > best.count) best = { count: hi - lo + 1, from: times[lo], gapBefore: 0 };
-  }
-  for (let i = 1; i < times.length; i++) {
-    if (times[i] > best.from + 100) break;
-    if (times[i] >= best.from - 1000) best.gapBefore = Math.max(best.gapBefore, times[i] - times[i - 1]);
+    best = Math.max(best, hi - lo + 1);
   }
   return best;
 }

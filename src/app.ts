@@ -12,6 +12,7 @@ import { messageRoutes } from "./http/messages";
 import { allowedMethods } from "./http/methods";
 import { AppError, errors, problemResponse } from "./lib/errors";
 import { log } from "./lib/log";
+import { portalRoutes } from "./portal/routes";
 import { webhookRoutes } from "./webhooks/routes";
 
 export const JSON_BODY_LIMIT = 10 * 1024 * 1024;
@@ -69,6 +70,9 @@ export function createApp() {
 
   // Meta's webhooks: signed, not bot-authenticated; the body is read (bounded) by the route itself.
   app.route("/webhooks", webhookRoutes);
+
+  // The web portal: server-rendered HTML pages, not part of the API document (src/portal/).
+  app.route("/portal", portalRoutes);
 
   // /openapi.json (documents every route above, these three included) and /docs.
   mountDocs(app);

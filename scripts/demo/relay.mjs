@@ -24,9 +24,16 @@ const HOP_BY_HOP = [
   "trailer",
 ];
 
-/** Starts a relay to 127.0.0.1:`targetPort`; resolves to { port, close() }. */
-export function startRelay(targetPort, { retryDropped = false } = {}) {
+/**
+ * Starts a relay to 127.0.0.1:`targetPort`; resolves to { port, close(), tally }. `count(method,
+ * path)` picks the requests whose arrival times (`tally.arrivals`, epoch ms, as the relay received
+ * them from the caller) and 2xx answers (`tally.ok`) are tallied.
+ */
+export function startRelay(targetPort, { retryDropped = false, count = () => false } = {}) {
+  const tally = { arrivals: [], ok: 0 };
   const server = http.createServer(async (req, res) => {
+    const counted = count(req.method, req.url);
+    if (counted) tally.arrivals.push(Date.now());
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
@@ -48,6 +55,7 @@ export function startRelay(targetPort, { retryDropped = false } = {}) {
         res.destroy(); // The caller sees a broken connection, as it would without the relay.
         return;
       }
+      if (counted && answer.status >= 200 && answer.status < 300) tally.ok++;
       const out = { ...answer.headers };
       for (const h of HOP_BY_HOP) delete out[h];
       out["content-length"] = String(answer.body.length);
@@ -64,6 +72,7 @@ export function startRelay(targetPort, { retryDropped = false } = {}) {
     server.listen(0, "127.0.0.1", () => {
       resolve({
         port: server.address().port,
+        tally,
         close: () => {
           server.closeAllConnections?.();
           server.close();

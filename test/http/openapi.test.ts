@@ -66,6 +66,8 @@ describe("OpenAPI 3.1 document", () => {
     for (const r of app.routes) {
       // Middleware (`use`) shows up as ALL and/or with a wildcard; HEAD is answered by GET.
       if (r.method === "ALL" || r.method === "HEAD" || r.path.includes("*")) continue;
+      // The portal's HTML pages are not part of the API and are not documented (src/portal/).
+      if (r.path === "/portal" || r.path.startsWith("/portal/")) continue;
       registered.add(`${r.method} ${toOpenApiPath(r.path)}`);
     }
     const doc = await fetchDoc();
