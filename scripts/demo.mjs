@@ -665,6 +665,9 @@ async function main() {
   const sendsTotal = Object.values(stats.sends ?? {}).reduce((n, s) => n + (s.total ?? 0), 0);
   writeFileSync(join(OUT, "sim-stats.json"), `${JSON.stringify(stats, null, 2)}\n`);
   writeFileSync(join(OUT, "campaign.json"), `${JSON.stringify(campaign, null, 2)}\n`);
+  // When each send reached the relay in front of the simulator (epoch ms), for a closer look at pacing.
+  if (sendTally) writeFileSync(join(OUT, "send-arrivals.txt"), `${sendTally.arrivals.join("\n")}\n`);
+  const wireMax = sendTally ? maxInAnySecond([...sendTally.arrivals].sort((x, y) => x - y)) : undefined;
   const paceOk = (line.maxInAnySecond ?? 0) <= RATE && (line.throttled ?? 0) === 0;
   table(
     ["measured at the simulator", "value"],
@@ -673,6 +676,14 @@ async function main() {
         "max arrivals in any 1-second window",
         `${int(line.maxInAnySecond)} (bot's cap ${RATE}/s) ${paceOk ? green("✓") : red("✗")}`,
       ],
+      ...(wireMax === undefined
+        ? []
+        : [
+            [
+              "max in any 1-second window on the wire",
+              `${int(wireMax)} (as the sends reached the relay in front of it)`,
+            ],
+          ]),
       [
         "refused for throughput (130429)",
         `${int(line.throttled ?? stats.throttled)} (number's limit ${int(META_MPS)}/s)`,
@@ -719,7 +730,6 @@ async function main() {
     );
   }
   if (!paceOk) {
-    const wireMax = sendTally ? maxInAnySecond([...sendTally.arrivals].sort((x, y) => x - y)) : undefined;
     problem(
       `pacing: ${int(line.maxInAnySecond)} arrivals in one second at the simulator (cap ${RATE}/s), ` +
         `${int(line.throttled)} refused with 130429` +
