@@ -7,6 +7,7 @@
  * (gitignored).
  *
  * Skips (saying why) when /usr/bin/chromium is missing; `.ci/run` installs it.
+ * `MMLITE_E2E_CHROMIUM=/path` uses another Chromium binary.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -18,7 +19,8 @@ import { FakeMeta, type RecordedRequest, statusNotification } from "./fake-meta"
 import { admin, call, createBot, graphIds, TEMPLATES, type TestBot } from "./helpers";
 import { type Gateway, startGateway } from "./wrangler";
 
-const CHROMIUM = "/usr/bin/chromium";
+// MMLITE_E2E_CHROMIUM: another binary (e.g. a missing path, to see the skip).
+const CHROMIUM = process.env.MMLITE_E2E_CHROMIUM ?? "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SKIP_REASON = `${CHROMIUM} is missing — install Debian's chromium (apt-get install -y chromium) to run the portal browser tests`;
 if (!HAVE_CHROMIUM) console.warn(`portal e2e skipped: ${SKIP_REASON}`);

@@ -1,113 +1,22 @@
 /**
  * "Connect MM Lite API", following the steps of the source article: permission, business,
  * WhatsApp numbers, ad accounts, review, the On-Behalf-Of migration (only when the WABA is OBO) and
- * the final acceptance; then the status panel (syncing until the end of the window, active, or
- * inactive with Meta's status and what to do).
+ * the final acceptance (./mm-lite-status.tsx shows the result).
  *
  * Every step but the last is a GET form that carries the answers so far in the query string (no
  * state is kept on the server until the final POST, which is CSRF-checked like every POST).
  */
-import type { ConnectionView } from "../../connections/connect";
-import type { MmLiteStatusView } from "../../connections/status";
-import { formatTime, NO_STATUS_ADVICE, ONBOARDING_ADVICE, timeLeft } from "../labels";
-import { Badge, ErrorSummary } from "../layout";
+import {
+  parseAdAccounts,
+  STEP_TITLES,
+  type StepKey,
+  stateQuery,
+  stepsFor,
+  type WizardBot,
+  type WizardState,
+} from "../connect-steps";
+import { ErrorSummary } from "../layout";
 import type { FormError } from "./send";
-
-export type StepKey =
-  | "permission"
-  | "business"
-  | "numbers"
-  | "ad-accounts"
-  | "review"
-  | "migration"
-  | "confirm";
-
-export interface WizardState {
-  permission: boolean;
-  business: string | null;
-  numbers: string[];
-  /** Ad account ids as typed (comma, space or newline separated). */
-  ads: string;
-  migration: boolean;
-}
-
-export interface WizardBot {
-  name: string;
-  businessId: string;
-  wabaId: string;
-  phoneNumberId: string;
-  wabaType: "shared" | "obo";
-}
-
-const STEP_TITLES: Record<StepKey, string> = {
-  permission: "Permission",
-  business: "Business",
-  numbers: "WhatsApp numbers",
-  "ad-accounts": "Ad accounts",
-  review: "Review",
-  migration: "WABA migration",
-  confirm: "Final acceptance",
-};
-
-/** The steps of this WABA: the migration step only for an On-Behalf-Of WABA. */
-export function stepsFor(obo: boolean): StepKey[] {
-  return [
-    "permission",
-    "business",
-    "numbers",
-    "ad-accounts",
-    "review",
-    ...(obo ? (["migration"] as const) : []),
-    "confirm",
-  ];
-}
-
-const GRAPH_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Ad account ids typed by the user: the list, or the reason it cannot be used. */
-export function parseAdAccounts(text: string): { ok: true; ids: string[] } | { ok: false; error: string } {
-  const ids = [
-    ...new Set(
-      text
-        .split(/[\s,;]+/)
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
-  if (ids.length === 0) return { ok: false, error: "Give at least one ad account ID." };
-  if (ids.length > 100) return { ok: false, error: "Give at most 100 ad account IDs." };
-  const bad = ids.find((id) => !GRAPH_ID.test(id));
-  if (bad !== undefined) {
-    return {
-      ok: false,
-      error: `“${bad.slice(0, 40)}” is not an ad account ID (letters, digits, _ or -, such as act_1234567890).`,
-    };
-  }
-  return { ok: true, ids };
-}
-
-/** The first step whose answer is missing or wrong, with why (null: everything up to `upTo` is there). */
-export function firstMissing(
-  state: WizardState,
-  bot: WizardBot,
-  upTo: StepKey,
-): { step: StepKey; error: string } | null {
-  const steps = stepsFor(bot.wabaType === "obo");
-  const need = (step: StepKey) => steps.indexOf(step) < steps.indexOf(upTo);
-  if (need("permission") && !state.permission)
-    return { step: "permission", error: "Allow the information sharing to continue." };
-  if (need("business") && state.business !== bot.businessId)
-    return { step: "business", error: "Select the business to connect." };
-  if (need("numbers") && (state.numbers.length === 0 || state.numbers.some((n) => n !== bot.phoneNumberId)))
-    return { step: "numbers", error: "Select at least one WhatsApp number." };
-  if (need("ad-accounts")) {
-    const ads = parseAdAccounts(state.ads);
-    if (!ads.ok) return { step: "ad-accounts", error: ads.error };
-  }
-  if (steps.includes("migration") && need("migration") && !state.migration)
-    return { step: "migration", error: "Accept the migration of the WhatsApp Business Account to continue." };
-  return null;
-}
 
 function Hidden({ state, omit }: { state: WizardState; omit: (keyof WizardState)[] }) {
   return (
@@ -127,17 +36,6 @@ function Hidden({ state, omit }: { state: WizardState; omit: (keyof WizardState)
       ) : null}
     </>
   );
-}
-
-/** A query string of the answers so far (for the Back links). */
-export function stateQuery(state: WizardState, step: StepKey): string {
-  const q = new URLSearchParams({ step });
-  if (state.permission) q.append("permission", "yes");
-  if (state.business !== null) q.append("business", state.business);
-  for (const n of state.numbers) q.append("numbers", n);
-  if (state.ads) q.append("ads", state.ads);
-  if (state.migration) q.append("migration", "accepted");
-  return q.toString();
 }
 
 function StepList({ steps, at }: { steps: StepKey[]; at: StepKey }) {
@@ -363,138 +261,6 @@ export function ConnectStep(props: {
           <button type="submit">Continue</button>
         </div>
       </form>
-    </>
-  );
-}
-
-export function StatusPanel(props: {
-  status: MmLiteStatusView | null;
-  connection: ConnectionView | null;
-  connected: boolean;
-  now?: number;
-}) {
-  const s = props.status;
-  const c = props.connection;
-  const advice = s?.onboardingStatus
-    ? (ONBOARDING_ADVICE[s.onboardingStatus] ?? NO_STATUS_ADVICE)
-    : NO_STATUS_ADVICE;
-  return (
-    <>
-      <h1>MM Lite API</h1>
-      {props.connected ? (
-        <div class="alert ok" role="status">
-          <p>
-            <strong>MM Lite API connected.</strong> Meta is now synchronising your account.
-          </p>
-        </div>
-      ) : null}
-      <section class="card" aria-labelledby="status-title">
-        <h2 id="status-title">
-          Status:{" "}
-          {s ? (
-            <Badge
-              kind={s.state}
-              text={s.state === "active" ? "Active" : s.state === "syncing" ? "Syncing" : "Inactive"}
-            />
-          ) : (
-            <Badge kind="inactive" text="Unknown" />
-          )}
-        </h2>
-        {s === null ? (
-          <p>
-            Meta could not be asked right now. Campaigns keep going through the Cloud API; try again in a
-            moment.
-          </p>
-        ) : s.state === "syncing" && s.syncUntil ? (
-          <>
-            <p>
-              Meta is synchronising the connection until{" "}
-              <strong>
-                <time datetime={s.syncUntil}>{formatTime(s.syncUntil)}</time>
-              </strong>{" "}
-              (in about {timeLeft(s.syncUntil, props.now)}).
-            </p>
-            <p>
-              Until then, marketing messages go through the Cloud API, so your campaigns continue. Afterwards
-              the first marketing campaign activates the MM Lite API.
-            </p>
-          </>
-        ) : s.state === "active" ? (
-          <p>
-            Marketing templates go through the MM Lite API
-            {s.activatedAt ? (
-              <>
-                {" "}
-                since <time datetime={s.activatedAt}>{formatTime(s.activatedAt)}</time>
-              </>
-            ) : null}
-            . The Cloud API can no longer be chosen for marketing templates; other templates still use it.
-          </p>
-        ) : (
-          <>
-            <p>
-              Meta's status: <strong>{s.onboardingStatus ?? "not reported"}</strong>. {advice.meaning}
-            </p>
-            <p>
-              <strong>What to do:</strong> {advice.action}
-            </p>
-            <p class="muted">Meanwhile marketing messages go through the Cloud API.</p>
-          </>
-        )}
-        {s?.botRestricted ? (
-          <p class="alert warn">
-            An operator has turned MM Lite off for this bot: every message goes through the Cloud API whatever
-            the status.
-          </p>
-        ) : null}
-        {s?.checkedAt ? (
-          <p class="small muted">
-            Last checked with Meta: <time datetime={s.checkedAt}>{formatTime(s.checkedAt)}</time>
-          </p>
-        ) : null}
-      </section>
-      {c ? (
-        <section class="card" aria-labelledby="connection-title">
-          <h2 id="connection-title">Connection</h2>
-          <dl class="facts">
-            <dt>Connected</dt>
-            <dd>
-              <time datetime={c.createdAt}>{formatTime(c.createdAt)}</time>
-            </dd>
-            <dt>Synchronisation ends</dt>
-            <dd>
-              <time datetime={c.syncUntil}>{formatTime(c.syncUntil)}</time>
-            </dd>
-            <dt>Business</dt>
-            <dd>{c.businessId}</dd>
-            <dt>WhatsApp Business Accounts</dt>
-            <dd>
-              {c.wabas
-                .map((w) => `${w.id} (${w.type}${w.migrated ? ", migrated from On-Behalf-Of" : ""})`)
-                .join(", ")}
-            </dd>
-            <dt>WhatsApp numbers</dt>
-            <dd>{c.phoneNumberIds.join(", ")}</dd>
-            <dt>Ad accounts</dt>
-            <dd>{c.adAccountIds.join(", ")}</dd>
-          </dl>
-        </section>
-      ) : (
-        <section class="card" aria-labelledby="connect-title">
-          <h2 id="connect-title">Connect the MM Lite API</h2>
-          <p>
-            Connect your business, its WhatsApp numbers and ad accounts to send marketing templates through
-            the MM Lite API. You need access to the business's Business Manager.
-          </p>
-          <p class="muted small">
-            Accounts that Meta has already onboarded switch to MM Lite automatically with their next marketing
-            campaign.
-          </p>
-          <a class="button" href="/portal/mm-lite/connect?step=permission">
-            Connect MM Lite API
-          </a>
-        </section>
-      )}
     </>
   );
 }
