@@ -107,6 +107,29 @@ describe("streaming multipart reader", () => {
 });
 
 describe("multipart campaigns", () => {
+  it("streams a large file sent after the fields", async () => {
+    const bot = await setupBot({ throughputMps: 1000 });
+    const rows = Array.from(
+      { length: 40_000 },
+      (_, i) => `+55119${String(i).padStart(8, "0")},Ana ${i},15/08`,
+    ).join("\n");
+    const res = await gw("/v1/campaigns", {
+      method: "POST",
+      key: bot.apiKey,
+      headers: { "content-type": "multipart/form-data; boundary=bb" },
+      body: body("bb", [
+        { name: "name", content: "big" },
+        { name: "template", content: "fall_sale" },
+        { name: "language", content: "pt_BR" },
+        { name: "file", filename: "big.csv", content: `phone,first,until\n${rows}\n` },
+      ]),
+    });
+    expect(res.status).toBe(202);
+    const created = (await res.json()) as any;
+    expect(created).toMatchObject({ name: "big", total: 40_000, invalid: 0 });
+    await gw(`/v1/campaigns/${created.id}/cancel`, { method: "POST", key: bot.apiKey });
+  });
+
   it("accepts the file before the fields (held in memory) and fields in the query string", async () => {
     const bot = await setupBot({ throughputMps: 200 });
     const raw = body("bb", [

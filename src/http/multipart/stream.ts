@@ -85,76 +85,70 @@ export async function* multipartParts(
     if (buffer.length > delimiter.length) buffer = buffer.subarray(buffer.length - delimiter.length);
     if (!(await fill())) throw invalid("No multipart boundary found in the body");
   }
-
-  try {
-    for (;;) {
-      // After a delimiter: "--" ends the body, CRLF starts a part.
-      while (buffer.length < 2)
-        if (!(await fill())) throw invalid("The multipart body ends inside a boundary");
-      if (buffer[0] === 0x2d && buffer[1] === 0x2d) return;
-      let headerEnd = indexOf(buffer, HEADER_END);
-      while (headerEnd === -1) {
-        if (buffer.length > MAX_HEADER_BYTES) throw invalid("A part's headers are too large");
-        if (!(await fill())) throw invalid("The multipart body ends inside a part's headers");
-        headerEnd = indexOf(buffer, HEADER_END);
-      }
-      const headers = new TextDecoder().decode(buffer.subarray(2, headerEnd));
-      buffer = buffer.subarray(headerEnd + HEADER_END.length);
-      const disposition = headers.split("\r\n").find((l) => /^content-disposition:/i.test(l)) ?? "";
-
-      let finished = false;
-      const partBody = new ReadableStream<Uint8Array>(
-        {
-          async pull(controller) {
-            for (;;) {
-              const at = indexOf(buffer, delimiter);
-              if (at !== -1) {
-                if (at > 0) controller.enqueue(buffer.slice(0, at));
-                buffer = buffer.subarray(at + delimiter.length);
-                finished = true;
-                controller.close();
-                return;
-              }
-              // Everything but a possible partial delimiter at the end can go out now.
-              const safe = buffer.length - (delimiter.length - 1);
-              if (safe > 0) {
-                controller.enqueue(buffer.slice(0, safe));
-                buffer = buffer.subarray(safe);
-                return;
-              }
-              if (!(await fill())) {
-                controller.error(invalid("The multipart body ends inside a part"));
-                return;
-              }
-            }
-          },
-        },
-        { highWaterMark: 0 },
-      );
-      const part: StreamedPart = {
-        name: dispositionParam(disposition, "name"),
-        filename: dispositionParam(disposition, "filename"),
-        body: partBody,
-        async text(limit = 64 * 1024) {
-          const r = partBody.getReader();
-          let bytes: Uint8Array = new Uint8Array(0);
-          for (;;) {
-            const { value, done: end } = await r.read();
-            if (end) break;
-            bytes = concat(bytes, value);
-            if (bytes.length > limit) throw invalid(`Field ${part.name ?? "?"} is too long`);
-          }
-          return new TextDecoder().decode(bytes);
-        },
-      };
-      yield part;
-      // Skip whatever of the part the consumer left unread.
-      if (!finished) {
-        const r = partBody.getReader();
-        while (!(await r.read()).done) {}
-      }
+  for (;;) {
+    // After a delimiter: "--" ends the body, CRLF starts a part.
+    while (buffer.length < 2) if (!(await fill())) throw invalid("The multipart body ends inside a boundary");
+    if (buffer[0] === 0x2d && buffer[1] === 0x2d) return;
+    let headerEnd = indexOf(buffer, HEADER_END);
+    while (headerEnd === -1) {
+      if (buffer.length > MAX_HEADER_BYTES) throw invalid("A part's headers are too large");
+      if (!(await fill())) throw invalid("The multipart body ends inside a part's headers");
+      headerEnd = indexOf(buffer, HEADER_END);
     }
-  } finally {
-    reader.releaseLock();
+    const headers = new TextDecoder().decode(buffer.subarray(2, headerEnd));
+    buffer = buffer.subarray(headerEnd + HEADER_END.length);
+    const disposition = headers.split("\r\n").find((l) => /^content-disposition:/i.test(l)) ?? "";
+
+    let finished = false;
+    const partBody = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          for (;;) {
+            const at = indexOf(buffer, delimiter);
+            if (at !== -1) {
+              if (at > 0) controller.enqueue(buffer.slice(0, at));
+              buffer = buffer.subarray(at + delimiter.length);
+              finished = true;
+              controller.close();
+              return;
+            }
+            // Everything but a possible partial delimiter at the end can go out now.
+            const safe = buffer.length - (delimiter.length - 1);
+            if (safe > 0) {
+              controller.enqueue(buffer.slice(0, safe));
+              buffer = buffer.subarray(safe);
+              return;
+            }
+            if (!(await fill())) {
+              controller.error(invalid("The multipart body ends inside a part"));
+              return;
+            }
+          }
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const part: StreamedPart = {
+      name: dispositionParam(disposition, "name"),
+      filename: dispositionParam(disposition, "filename"),
+      body: partBody,
+      async text(limit = 64 * 1024) {
+        const r = partBody.getReader();
+        let bytes: Uint8Array = new Uint8Array(0);
+        for (;;) {
+          const { value, done: end } = await r.read();
+          if (end) break;
+          bytes = concat(bytes, value);
+          if (bytes.length > limit) throw invalid(`Field ${part.name ?? "?"} is too long`);
+        }
+        return new TextDecoder().decode(bytes);
+      },
+    };
+    yield part;
+    // Skip whatever of the part the consumer left unread.
+    if (!finished) {
+      const r = partBody.getReader();
+      while (!(await r.read()).done) {}
+    }
   }
 }
