@@ -29,7 +29,9 @@ export interface Inspector {
 export async function connectInspector(port: number): Promise<Inspector | null> {
   const WS = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
   if (!WS) return null;
-  const list = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as {
+  const list = (await (
+    await fetch(`http://127.0.0.1:${port}/json`, { signal: AbortSignal.timeout(10_000) })
+  ).json()) as {
     webSocketDebuggerUrl?: string;
   }[];
   const url = list[0]?.webSocketDebuggerUrl;
@@ -39,8 +41,27 @@ export async function connectInspector(port: number): Promise<Inspector | null> 
     headers: { Origin: "https://devtools.devprod.cloudflare.dev" },
   });
   await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error("inspector: could not connect")), { once: true });
+    // wrangler holds the upgrade until it reaches the runtime's inspector: bounded here.
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error("inspector: no answer in 10 s"));
+    }, 10_000);
+    ws.addEventListener(
+      "open",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+    ws.addEventListener(
+      "error",
+      () => {
+        clearTimeout(timer);
+        reject(new Error("inspector: could not connect"));
+      },
+      { once: true },
+    );
   });
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
