@@ -19,6 +19,11 @@ const ConfigSchema = z.object({
    * (1000 + J) / throughput ms apart, using 1000 / (1000 + J) of the cap (see src/gate/pacing.ts).
    */
   PACING_JITTER_MS: z.coerce.number().min(0).max(500).default(25),
+  /**
+   * Meta sends in flight per consumer invocation. Cloudflare lets an invocation wait on six
+   * connections at once; more would queue inside the runtime with their timeouts running.
+   */
+  MAX_SENDS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(6),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

@@ -38,25 +38,65 @@ export function intervalFor(mps: number, throttled: boolean, jitterMs = JITTER_A
 }
 
 /**
- * The number is booked further ahead than a consumer should wait: the job goes back to the queue
- * with a delay instead of holding a consumer (and its slots) for that long.
+ * The number is booked further ahead than a consumer should wait: the job is parked in the Durable
+ * Object instead of holding a consumer (and its slots) for that long; an alarm puts it back on the
+ * queue when the number has room for it (see `releasePlan`).
  */
 export interface Deferral {
   deferred: true;
-  retryInMs: number;
 }
+
+/** How far ahead a job may be booked; beyond it the job is parked rather than held by a consumer. */
+export const MAX_SLOT_WAIT_MS = 15_000;
+
+/** An alarm never looks again sooner than this: the queue round trip is not free. */
+export const MIN_RECHECK_MS = 250;
 
 export function grantOrDefer(
   state: PacingState,
   now: number,
   mps: number,
   count: number,
-  maxWaitMs: number,
+  maxWaitMs = MAX_SLOT_WAIT_MS,
   jitterMs = JITTER_ALLOWANCE_MS,
 ): [PacingState, Grant | Deferral] {
-  const waitMs = state.nextSlotAt - now;
-  if (waitMs > maxWaitMs) return [state, { deferred: true, retryInMs: waitMs - maxWaitMs / 2 }];
+  if (state.nextSlotAt - now > maxWaitMs) return [state, { deferred: true }];
   return grant(state, now, mps, count, jitterMs);
+}
+
+/** A job waiting in the Durable Object: how many sends it carries, at which throughput. */
+export interface ParkedJob {
+  count: number;
+  mps: number;
+}
+
+/**
+ * Which of a number's parked jobs (oldest first) go back to the queue now, and when to look again.
+ * Jobs are released once the booking ahead of the number is down to half of `maxWaitMs`, and only
+ * as many as fill it up to `maxWaitMs` again: the number never runs dry between jobs, a released
+ * job finds slots within the wait it is allowed, and the rest keep their order. Nothing is reserved
+ * for a parked job, so a cancelled campaign's jobs (released, then finding nothing to send) hold
+ * up no one.
+ */
+export function releasePlan(
+  state: PacingState,
+  now: number,
+  parked: ParkedJob[],
+  maxWaitMs = MAX_SLOT_WAIT_MS,
+  jitterMs = JITTER_ALLOWANCE_MS,
+): { release: number; recheckAt: number | null } {
+  let end = Math.max(state.nextSlotAt, now);
+  let release = 0;
+  if (end - now <= maxWaitMs / 2) {
+    for (const job of parked) {
+      const lasts = job.count * intervalFor(job.mps, now < state.slowUntil, jitterMs);
+      if (release > 0 && end + lasts - now > maxWaitMs) break;
+      end += lasts;
+      release += 1;
+    }
+  }
+  const recheckAt = release < parked.length ? Math.max(now + MIN_RECHECK_MS, end - maxWaitMs / 2) : null;
+  return { release, recheckAt };
 }
 
 export function grant(
@@ -77,9 +117,15 @@ export function grant(
 /** Meta answered a throttling code: pause the number briefly and run slower for a while. */
 export function throttled(state: PacingState, now: number, pauseMs: number): PacingState {
   return {
+    ...state,
     nextSlotAt: Math.max(state.nextSlotAt, now + pauseMs),
     slowUntil: now + SLOWDOWN_MS,
   };
 }
 
 export const INITIAL_PACING: PacingState = { nextSlotAt: 0, slowUntil: 0 };
+
+/** A number whose state says nothing about the future any more can be forgotten. */
+export function isIdle(state: PacingState, now: number): boolean {
+  return Math.max(state.nextSlotAt, state.slowUntil) < now;
+}

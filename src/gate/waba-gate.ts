@@ -5,15 +5,25 @@ import { log } from "../lib/log";
 import { isoNow } from "../lib/time";
 import { metaClient } from "../meta/transport";
 import type { TemplateInfo, WabaStatusAnswer } from "../routing/types";
+import type { QueueJob } from "../sending/jobs";
 import {
   type Deferral,
   type Grant,
   grant,
   grantOrDefer,
   INITIAL_PACING,
+  isIdle,
+  MAX_SLOT_WAIT_MS,
+  MIN_RECHECK_MS,
   type PacingState,
+  releasePlan,
   throttled,
 } from "./pacing";
+
+/** A number idle this long has its pacing row dropped by the alarm (it says nothing any more). */
+const FORGET_IDLE_MS = 60 * 60_000;
+/** Queues take at most 100 messages per sendBatch. */
+const SEND_BATCH_MAX = 100;
 
 /** How long the object trusts its own answer (KV carries the same answer to other edges). */
 const STATUS_MEMORY_MS = {
@@ -37,7 +47,11 @@ export type TemplateLookup =
  * One object per WABA (idFromName(wabaId)). It is the single place that
  *  - asks Meta for the WABA's MM Lite onboarding status: concurrent first sends share one query;
  *  - registers the answer (D1 record, KV edge cache) and knows whether MM Lite was *just* activated;
- *  - paces every phone number of the WABA under its throughput (see ./pacing.ts).
+ *  - paces every phone number of the WABA under its throughput (see ./pacing.ts): the slot
+ *    schedule of each number is kept in the object's SQLite storage, so an evicted or restarted
+ *    object cannot hand out slots it already gave; jobs booked too far ahead are parked in that
+ *    storage too, and the object's alarm puts them back on the queue, in order, when the number
+ *    has room for them.
  */
 export class WabaGate extends DurableObject<Env> {
   private status: StatusMemo | undefined;
@@ -51,6 +65,14 @@ export class WabaGate extends DurableObject<Env> {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.activatedAt = (await ctx.storage.get<string | null>("activatedAt")) ?? null;
+      ctx.storage.sql.exec(
+        `CREATE TABLE IF NOT EXISTS pacing (
+           phone_number_id TEXT PRIMARY KEY, next_slot_at REAL NOT NULL, slow_until REAL NOT NULL);
+         CREATE TABLE IF NOT EXISTS parked (
+           seq INTEGER PRIMARY KEY AUTOINCREMENT, phone_number_id TEXT NOT NULL,
+           count INTEGER NOT NULL, mps REAL NOT NULL, body TEXT NOT NULL, parked_at REAL NOT NULL);
+         CREATE INDEX IF NOT EXISTS parked_by_number ON parked (phone_number_id, seq);`,
+      );
     });
   }
 
@@ -118,36 +140,142 @@ export class WabaGate extends DurableObject<Env> {
 
   /** Reserve `count` evenly spaced send slots for a phone number. */
   async acquire(phoneNumberId: string, mps: number, count: number): Promise<Grant> {
-    const state = this.pacing.get(phoneNumberId) ?? INITIAL_PACING;
-    const [next, granted] = grant(state, Date.now(), mps, count, getConfig(this.env).PACING_JITTER_MS);
-    this.pacing.set(phoneNumberId, next);
+    const [next, granted] = grant(this.pace(phoneNumberId), Date.now(), mps, count, this.jitterMs());
+    this.savePace(phoneNumberId, next);
     return granted;
   }
 
-  /** As `acquire`, unless the number is booked more than `maxWaitMs` ahead (then nothing is reserved). */
-  async acquireOrDefer(
+  /**
+   * As `acquire`, unless the number is booked more than MAX_SLOT_WAIT_MS ahead: then nothing is
+   * reserved, `job` is parked here (durably, before the answer leaves) and the alarm re-enqueues
+   * it when the number has room. The caller acks its queue message on a deferral.
+   */
+  async acquireOrPark(
     phoneNumberId: string,
     mps: number,
     count: number,
-    maxWaitMs: number,
+    job: QueueJob,
   ): Promise<Grant | Deferral> {
-    const state = this.pacing.get(phoneNumberId) ?? INITIAL_PACING;
+    const now = Date.now();
     const [next, answer] = grantOrDefer(
-      state,
-      Date.now(),
+      this.pace(phoneNumberId),
+      now,
       mps,
       count,
-      maxWaitMs,
-      getConfig(this.env).PACING_JITTER_MS,
+      MAX_SLOT_WAIT_MS,
+      this.jitterMs(),
     );
-    this.pacing.set(phoneNumberId, next);
+    if (!("deferred" in answer)) {
+      this.savePace(phoneNumberId, next);
+      return answer;
+    }
+    this.ctx.storage.sql.exec(
+      "INSERT INTO parked (phone_number_id, count, mps, body, parked_at) VALUES (?, ?, ?, ?, ?)",
+      phoneNumberId,
+      count,
+      mps,
+      JSON.stringify(job),
+      now,
+    );
+    await this.wakeBy(Math.max(now + MIN_RECHECK_MS, next.nextSlotAt - MAX_SLOT_WAIT_MS / 2));
     return answer;
   }
 
   /** Meta throttled this number: push its next slot back and slow it down for a while. */
   async reportThrottle(phoneNumberId: string, pauseMs: number): Promise<void> {
-    const state = this.pacing.get(phoneNumberId) ?? INITIAL_PACING;
-    this.pacing.set(phoneNumberId, throttled(state, Date.now(), pauseMs));
+    this.savePace(phoneNumberId, throttled(this.pace(phoneNumberId), Date.now(), pauseMs));
+  }
+
+  /** How many jobs are parked, per phone number (operations and tests). */
+  async parkedJobs(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of this.ctx.storage.sql.exec<{ phone_number_id: string; n: number }>(
+      "SELECT phone_number_id, COUNT(*) AS n FROM parked GROUP BY phone_number_id",
+    ))
+      out[r.phone_number_id] = r.n;
+    return out;
+  }
+
+  /**
+   * Puts parked jobs back on the queue, oldest first, as far as each number has room (pure rule in
+   * `releasePlan`), then sets the next alarm. A job leaves the table only after the queue took it;
+   * if the queue fails, the alarm throws and the runtime retries it.
+   */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    let recheck: number | null = null;
+    const numbers = this.ctx.storage.sql
+      .exec<{ phone_number_id: string }>("SELECT DISTINCT phone_number_id FROM parked")
+      .toArray();
+    for (const { phone_number_id: phone } of numbers) {
+      const rows = this.ctx.storage.sql
+        .exec<{ seq: number; count: number; mps: number; body: string }>(
+          "SELECT seq, count, mps, body FROM parked WHERE phone_number_id = ? ORDER BY seq LIMIT 1000",
+          phone,
+        )
+        .toArray();
+      const plan = releasePlan(this.pace(phone), now, rows, MAX_SLOT_WAIT_MS, this.jitterMs());
+      const released = rows.slice(0, plan.release);
+      for (let i = 0; i < released.length; i += SEND_BATCH_MAX) {
+        const part = released.slice(i, i + SEND_BATCH_MAX);
+        await this.env.SEND_QUEUE.sendBatch(part.map((r) => ({ body: JSON.parse(r.body) as QueueJob })));
+        this.ctx.storage.sql.exec(
+          `DELETE FROM parked WHERE seq IN (${part.map(() => "?").join(",")})`,
+          ...part.map((r) => r.seq),
+        );
+      }
+      if (released.length > 0)
+        log.info("parked_jobs_released", { phoneNumberId: phone, jobs: released.length });
+      if (plan.recheckAt !== null) recheck = Math.min(recheck ?? Number.POSITIVE_INFINITY, plan.recheckAt);
+    }
+    this.forgetIdleNumbers(now);
+    if (recheck !== null) await this.ctx.storage.setAlarm(recheck);
+  }
+
+  private pace(phoneNumberId: string): PacingState {
+    let state = this.pacing.get(phoneNumberId);
+    if (state) return state;
+    const row = this.ctx.storage.sql
+      .exec<{ next_slot_at: number; slow_until: number }>(
+        "SELECT next_slot_at, slow_until FROM pacing WHERE phone_number_id = ?",
+        phoneNumberId,
+      )
+      .toArray()[0];
+    state = row ? { nextSlotAt: row.next_slot_at, slowUntil: row.slow_until } : INITIAL_PACING;
+    this.pacing.set(phoneNumberId, state);
+    return state;
+  }
+
+  /** Memory first, storage in the same turn: the answer is held until the write is durable. */
+  private savePace(phoneNumberId: string, state: PacingState): void {
+    this.pacing.set(phoneNumberId, state);
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO pacing (phone_number_id, next_slot_at, slow_until) VALUES (?, ?, ?)",
+      phoneNumberId,
+      state.nextSlotAt,
+      state.slowUntil,
+    );
+  }
+
+  private forgetIdleNumbers(now: number): void {
+    for (const [phone, state] of this.pacing) {
+      if (isIdle(state, now - FORGET_IDLE_MS)) this.pacing.delete(phone);
+    }
+    this.ctx.storage.sql.exec(
+      `DELETE FROM pacing WHERE MAX(next_slot_at, slow_until) < ?
+         AND phone_number_id NOT IN (SELECT phone_number_id FROM parked)`,
+      now - FORGET_IDLE_MS,
+    );
+  }
+
+  /** The alarm fires at `at` or earlier (an earlier alarm already set is kept). */
+  private async wakeBy(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  private jitterMs(): number {
+    return getConfig(this.env).PACING_JITTER_MS;
   }
 
   private async queryStatus(wabaId: string): Promise<WabaStatusAnswer["state"]> {

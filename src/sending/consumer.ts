@@ -1,7 +1,9 @@
+import { getConfig } from "../config";
 import { log } from "../lib/log";
 import { wabaGate } from "../routing/service";
 import { JobDeferred, sendAtSlots } from "./dispatch";
-import { isQueueJob, type QueueJob, sendQueue } from "./jobs";
+import { InFlight } from "./in-flight";
+import { isQueueJob, type QueueJob } from "./jobs";
 import { completeIfDone, loadJobContext, type Result, recordOutcomes } from "./store";
 
 /**
@@ -11,6 +13,8 @@ import { completeIfDone, loadJobContext, type Result, recordOutcomes } from "./s
  * new jobs, so one slow recipient never holds back the others.
  */
 export async function handleSendBatch(batch: MessageBatch<QueueJob>, env: Env): Promise<void> {
+  // One bound for the whole invocation: the runtime's connection limit is per invocation.
+  const limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT);
   await Promise.all(
     batch.messages.map(async (msg) => {
       if (!isQueueJob(msg.body)) {
@@ -19,12 +23,12 @@ export async function handleSendBatch(batch: MessageBatch<QueueJob>, env: Env): 
         return;
       }
       try {
-        await runJob(env, msg.body);
+        await runJob(env, msg.body, limiter);
         msg.ack();
       } catch (err) {
         if (err instanceof JobDeferred) {
-          // Not a failure: the number is busy. A delayed copy keeps `attempts` for real failures.
-          await sendQueue(env).send(msg.body, { delaySeconds: Math.max(1, Math.ceil(err.retryInMs / 1000)) });
+          // Not a failure: the number is busy and the WABA's object holds the job until it has
+          // room (acking keeps `attempts` for real failures).
           msg.ack();
           return;
         }
@@ -43,7 +47,11 @@ export function jobRetryDelaySeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(0, attempts));
 }
 
-export async function runJob(env: Env, job: QueueJob): Promise<void> {
+export async function runJob(
+  env: Env,
+  job: QueueJob,
+  limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT),
+): Promise<void> {
   const ctx = await loadJobContext(env, job);
   if (!ctx) return;
   // A message that already carries a send intent but no wamid may have reached Meta: report it as
@@ -53,7 +61,8 @@ export async function runJob(env: Env, job: QueueJob): Promise<void> {
     outcome: { kind: "unknown", title: "" },
     attempts: message.attempts,
   }));
-  if (ctx.sendable.length > 0) results.push(...(await sendAtSlots(env, ctx, wabaGate(env, ctx.bot.wabaId))));
+  if (ctx.sendable.length > 0)
+    results.push(...(await sendAtSlots(env, ctx, wabaGate(env, ctx.bot.wabaId), limiter)));
   await recordOutcomes(env, ctx, results);
 }
 

@@ -2,11 +2,13 @@ import type { MessageRow } from "../db/schema";
 import type { Deferral, Grant } from "../gate/pacing";
 import type { WabaGate } from "../gate/waba-gate";
 import { log } from "../lib/log";
+import { isoNow } from "../lib/time";
 import type { MetaClient } from "../meta/client";
 import { backoffMs, MetaApiError, MetaUnreachableError } from "../meta/errors";
 import { metaClient } from "../meta/transport";
 import { FALLBACK_DECISION } from "../routing/decide";
 import type { Route } from "../routing/types";
+import type { InFlight } from "./in-flight";
 import { backoffWithJitter, finalize, type SendOutcome } from "./outcome";
 import { claim, type JobContext, type Result } from "./store";
 
@@ -30,13 +32,13 @@ const MAX_REFILLS = 3;
 const RESCHEDULED: SendOutcome = { kind: "rescheduled", claimed: true };
 const RESCHEDULED_UNCLAIMED: SendOutcome = { kind: "rescheduled", claimed: false };
 
-/** How far ahead a job may be booked before it goes back to the queue with a delay instead. */
-export const MAX_SLOT_WAIT_MS = 15_000;
-
-/** Thrown when the number is booked too far ahead: the consumer re-enqueues the job, delayed. */
+/**
+ * Thrown when the number is booked too far ahead: the WABA's Durable Object has parked the job and
+ * its alarm re-enqueues it when the number has room, so the consumer just acks the message.
+ */
 export class JobDeferred extends Error {
-  constructor(readonly retryInMs: number) {
-    super(`deferred ${retryInMs} ms`);
+  constructor() {
+    super("parked until the number has room");
     this.name = "JobDeferred";
   }
 }
@@ -45,21 +47,31 @@ type Gate = DurableObjectStub<WabaGate>;
 
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
-export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promise<Result[]> {
+/**
+ * `limiter` bounds the sends in flight of the whole consumer invocation (all its jobs share it): a
+ * send leaves only at its slot (within SLOT_TOLERANCE_MS) and with a connection free, otherwise
+ * its message waits for the next slot.
+ */
+export async function sendAtSlots(
+  env: Env,
+  ctx: JobContext,
+  gate: Gate,
+  limiter: InFlight,
+): Promise<Result[]> {
   const { bot } = ctx;
-  const grant: Grant | Deferral = await gate.acquireOrDefer(
+  const grant: Grant | Deferral = await gate.acquireOrPark(
     bot.phoneNumberId,
     bot.throughputMps,
     ctx.sendable.length,
-    MAX_SLOT_WAIT_MS,
+    ctx.job,
   );
-  if ("deferred" in grant) throw new JobDeferred(grant.retryInMs);
+  if ("deferred" in grant) throw new JobDeferred();
   let slots: Grant = grant;
   let refills = 0;
   const slotAt = (j: number) => slots.startAt + j * slots.intervalMs;
   const perBlock = Math.max(1, Math.floor(BLOCK_MS / slots.intervalMs));
   const client = metaClient(env);
-  const state: SendState = { droppedStatus: false };
+  const io: SendIo = { client, gate, limiter, droppedStatus: false };
   const sends: Promise<Result>[] = [];
   const results: Result[] = [];
   const claimed = new Map<string, number>();
@@ -109,9 +121,16 @@ export async function sendAtSlots(env: Env, ctx: JobContext, gate: Gate): Promis
     const attempts = claimed.get(message.id);
     if (attempts === undefined) continue; // Another consumer holds it (a redelivery).
     await sleep(slotAt(slot) - Date.now());
+    const started = await limiter.take(slotAt(slot) + SLOT_TOLERANCE_MS);
     slot += 1;
+    if (!started) {
+      // Every connection is still busy when the slot ends: the slot goes unused (never late) and
+      // this message tries the next one.
+      i -= 1;
+      continue;
+    }
     sends.push(
-      attempt(client, gate, ctx, message, attempts, state).then((outcome) => ({
+      attempt(io, ctx, message, attempts).then((outcome) => ({
         message,
         outcome: finalize(outcome, attempts),
         attempts,
@@ -140,7 +159,10 @@ function reschedule(
   return out;
 }
 
-interface SendState {
+interface SendIo {
+  client: MetaClient;
+  gate: Gate;
+  limiter: InFlight;
   /** The WABA's cached status is dropped once per job, not once per refused message. */
   droppedStatus: boolean;
 }
@@ -149,32 +171,38 @@ interface SendState {
  * One send through the message's route. An MM Lite refusal (131055 / 134100 / 134102) re-sends it
  * through the Cloud API at once (`mm_lite_rejected_fallback`) and drops the WABA's cached status.
  * The message row is updated in place so the caller records the final route.
+ * The caller holds a permit of `io.limiter`; it is given back as soon as Meta answers.
  */
 async function attempt(
-  client: MetaClient,
-  gate: Gate,
+  io: SendIo,
   ctx: JobContext,
   message: MessageRow,
   attempts: number,
-  state: SendState,
 ): Promise<SendOutcome> {
   const route = message.route as Route;
   try {
-    const sent = await client.sendTemplate(route, ctx.bot.phoneNumberId, {
-      to: message.to,
-      template: {
-        name: ctx.campaign.templateName,
-        language: ctx.campaign.templateLanguage,
-        ...(message.components
-          ? { components: JSON.parse(message.components) as unknown[] }
-          : { params: JSON.parse(message.params ?? "[]") as string[] }),
-      },
-    });
+    let wamid: string;
+    try {
+      ({ wamid } = await io.client.sendTemplate(route, ctx.bot.phoneNumberId, {
+        to: message.to,
+        template: {
+          name: ctx.campaign.templateName,
+          language: ctx.campaign.templateLanguage,
+          ...(message.components
+            ? { components: JSON.parse(message.components) as unknown[] }
+            : { params: JSON.parse(message.params ?? "[]") as string[] }),
+        },
+      }));
+    } finally {
+      io.limiter.release();
+    }
     return {
       kind: "accepted",
-      wamid: sent.wamid,
+      wamid,
       route,
       reason: message.routeReason === FALLBACK_DECISION.reason ? FALLBACK_DECISION.reason : null,
+      // When Meta accepted this send, not when the job's outcomes are written.
+      acceptedAt: isoNow(),
     };
   } catch (err) {
     if (err instanceof MetaApiError) {
@@ -183,20 +211,23 @@ async function attempt(
       const title = err.metaMessage ?? err.details ?? `Meta error ${code ?? err.httpStatus}`;
       if (cls.kind === "fallback_cloud_api") {
         if (route !== "mm_lite") return { kind: "failed", code, title };
-        if (!state.droppedStatus) {
-          state.droppedStatus = true;
-          await gate.dropStatus(ctx.bot.wabaId, true);
+        if (!io.droppedStatus) {
+          io.droppedStatus = true;
+          await io.gate.dropStatus(ctx.bot.wabaId, true);
         }
         message.route = FALLBACK_DECISION.route;
         message.routeReason = FALLBACK_DECISION.reason;
-        await waitForSlot(gate, ctx);
-        return attempt(client, gate, ctx, message, attempts, state);
+        // MM Lite refused it, so the Cloud API send is safe; it too waits for a slot and a
+        // connection. If it cannot start in time, the message goes back to the queue on the new
+        // route (Meta refused the first send, so nothing was delivered).
+        if (await takeSlot(io, ctx)) return attempt(io, ctx, message, attempts);
+        return { kind: "retry", code, title, delayMs: 0, throttled: false };
       }
       if (cls.kind === "permanent") return { kind: "failed", code, title };
       // Retryable: `attempts` counts this attempt, so the first retry is backoff step 0.
       const delayMs = backoffMs(cls, attempts - 1);
       const throttled = cls.kind === "throttled";
-      if (throttled) await gate.reportThrottle(ctx.bot.phoneNumberId, Math.min(delayMs, 5_000));
+      if (throttled) await io.gate.reportThrottle(ctx.bot.phoneNumberId, Math.min(delayMs, 5_000));
       return { kind: "retry", code, title, delayMs, throttled };
     }
     if (err instanceof MetaUnreachableError && !err.outcomeUnknown) {
@@ -217,7 +248,9 @@ async function attempt(
   }
 }
 
-async function waitForSlot(gate: Gate, ctx: JobContext): Promise<void> {
-  const slot = await gate.acquire(ctx.bot.phoneNumberId, ctx.bot.throughputMps, 1);
+/** One slot for a single send, and a connection within its tolerance; false if none came in time. */
+async function takeSlot(io: SendIo, ctx: JobContext): Promise<boolean> {
+  const slot = await io.gate.acquire(ctx.bot.phoneNumberId, ctx.bot.throughputMps, 1);
   await sleep(slot.startAt - Date.now());
+  return io.limiter.take(slot.startAt + SLOT_TOLERANCE_MS);
 }

@@ -8,7 +8,7 @@ import type { Route, RouteReason } from "../routing/types";
 export const MAX_SEND_ATTEMPTS = 6;
 
 export type SendOutcome =
-  | { kind: "accepted"; wamid: string; route: Route; reason: RouteReason | null }
+  | { kind: "accepted"; wamid: string; route: Route; reason: RouteReason | null; acceptedAt: string }
   | { kind: "failed"; code: number | null; title: string }
   | { kind: "retry"; code: number | null; title: string; delayMs: number; throttled: boolean }
   | { kind: "unknown"; title: string }

@@ -143,7 +143,7 @@ export async function recordOutcomes(env: Env, ctx: JobContext, results: Result[
             `UPDATE messages SET status = 'accepted', wamid = ?, accepted_at = ?, route = ?,
                route_reason = COALESCE(?, route_reason), error_code = NULL, error_title = NULL
              WHERE id = ? AND status = 'queued'`,
-          ).bind(outcome.wamid, now, outcome.route, outcome.reason, message.id),
+          ).bind(outcome.wamid, outcome.acceptedAt, outcome.route, outcome.reason, message.id),
         );
         break;
       case "failed":

@@ -2,7 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { jobRetryDelaySeconds } from "../../src/sending/consumer";
+import { jobRetryDelaySeconds, runJob } from "../../src/sending/consumer";
+import { InFlight } from "../../src/sending/in-flight";
 import type { QueueJob } from "../../src/sending/jobs";
 import { OUTCOME_UNKNOWN_TITLE } from "../../src/sending/outcome";
 import { gw, setupBot, sim, type TestBot } from "../helpers";
@@ -190,6 +191,51 @@ describe("send queue consumer", () => {
       .first("status");
     expect(campaign).toBe("completed");
     expect(await sendsAtMeta(bot)).toHaveLength(0);
+  });
+});
+
+describe("sends in flight", () => {
+  it("InFlight hands out at most `max` permits, first come first served, and gives up at the deadline", async () => {
+    const limiter = new InFlight(2);
+    expect(await limiter.take(Date.now())).toBe(true);
+    expect(await limiter.take(Date.now())).toBe(true);
+    expect(await limiter.take(Date.now())).toBe(false); // deadline already passed
+    const order: string[] = [];
+    const first = limiter.take(Date.now() + 5_000).then((ok) => order.push(`first:${ok}`));
+    const second = limiter.take(Date.now() + 5_000).then((ok) => order.push(`second:${ok}`));
+    const late = limiter.take(Date.now() + 30).then((ok) => order.push(`late:${ok}`));
+    await late;
+    limiter.release();
+    limiter.release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(["late:false", "first:true", "second:true"]);
+    expect(limiter.inFlight).toBe(2);
+    limiter.release();
+    limiter.release();
+    expect(limiter.inFlight).toBe(0);
+  });
+
+  it("a send that gets no connection within its slot is not started late: rescheduled, not unknown, sent once later", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job, messageId } = await seedMessage(bot);
+    const busy = new InFlight(1);
+    expect(await busy.take(Date.now())).toBe(true); // every connection of this invocation is busy
+    await runJob(env, job, busy);
+    // Never sent by this job: the claim is undone, the attempt not counted, no error recorded.
+    expect(await message(messageId)).toMatchObject({
+      status: "queued",
+      send_intent_at: null,
+      attempts: 0,
+      error_title: null,
+    });
+    // The job that took it over (through the outbox and the real queue) sends it exactly once.
+    let row = await message(messageId);
+    for (let i = 0; i < 100 && row?.status === "queued"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      row = await message(messageId);
+    }
+    expect(row).toMatchObject({ status: "accepted", attempts: 1 });
+    expect(await sendsAtMeta(bot)).toHaveLength(1);
   });
 });
 

@@ -411,7 +411,13 @@ describe("status webhooks through the endpoint and the consumer", () => {
     await recordOutcomes(env, ctx as NonNullable<typeof ctx>, [
       {
         message: message0 as NonNullable<typeof message0>,
-        outcome: { kind: "accepted", wamid, route: "mm_lite", reason: null },
+        outcome: {
+          kind: "accepted",
+          wamid,
+          route: "mm_lite",
+          reason: null,
+          acceptedAt: new Date().toISOString(),
+        },
         attempts: 1,
       },
     ]);
