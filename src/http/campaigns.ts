@@ -5,6 +5,7 @@ import { type AudienceSource, type CampaignRequest, createCampaign } from "../ca
 import { campaignDetail, cancelCampaign, findCampaign, listCampaigns } from "../campaigns/queries";
 import { REPORT_HEADER } from "../campaigns/report";
 import { reportStream } from "../campaigns/report-stream";
+import { readUpTo } from "../lib/bytes";
 import { AppError, errors } from "../lib/errors";
 import { botAuth } from "./auth";
 import {
@@ -102,24 +103,11 @@ async function readMultipart(c: Context<AppEnv>) {
 }
 
 async function readAtMost(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.length;
-    if (size > limit) {
-      throw new AppError(413, "payload_too_large", "Payload too large", {
-        detail: `A file sent before the name/template/language fields is limited to ${limit} bytes; send the fields first (or in the query string) to upload up to ${CSV_BODY_LIMIT} bytes`,
-      });
-    }
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  const bytes = await readUpTo(stream, limit);
+  if (bytes) return bytes;
+  throw new AppError(413, "payload_too_large", "Payload too large", {
+    detail: `A file sent before the name/template/language fields is limited to ${limit} bytes; send the fields first (or in the query string) to upload up to ${CSV_BODY_LIMIT} bytes`,
+  });
 }
 
 // POST /v1/campaigns takes JSON, text/csv or multipart: it is parsed by hand (zod underneath) and

@@ -4,10 +4,12 @@
  * parses them, checks that it is a WhatsApp notification, hands it to the queue (./inbox.ts) and
  * answers 200: the work happens in the queue consumer, within seconds.
  */
+
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { getConfig } from "../config";
 import type { AppEnv } from "../http/context";
 import { ProblemSchema } from "../http/problem";
+import { readUpTo } from "../lib/bytes";
 import { AppError, errors } from "../lib/errors";
 import { log } from "../lib/log";
 import { acceptNotification } from "./inbox";
@@ -37,27 +39,7 @@ const refusals = {
 async function readBounded(req: Request, limit: number): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > limit) return null;
-  if (!req.body) return new Uint8Array();
-  const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return readUpTo(req.body, limit);
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
