@@ -62,6 +62,16 @@ export interface FaultRule {
   times?: number;
   /** Probability (0..1] of firing on a matching request, from a seeded generator. Default 1. */
   rate?: number;
+  /**
+   * Seed of this rule's own generator for `rate`; without it the rule draws from the fake's shared
+   * one. Its own seed keeps the rule's draws independent of other rules and of earlier tests.
+   */
+  seed?: number;
+  /**
+   * Sends only: fire at most this many times for one recipient (the send's `to`). Bounds the
+   * refusals a single message can meet, so a test can stay inside the sender's retry budget.
+   */
+  maxPerRecipient?: number;
   httpStatus: number;
   /** Graph error code; omitted → the answer is `rawBody` (or an empty body). */
   code?: number;
@@ -137,6 +147,10 @@ interface WabaState {
 interface ActiveFault {
   rule: FaultRule;
   fired: number;
+  /** The rule's own generator (`rule.seed`), else undefined: the shared one. */
+  rng: (() => number) | undefined;
+  /** Times fired per recipient (`rule.maxPerRecipient`). */
+  perRecipient: Map<string, number>;
 }
 
 const VERSION_RE = /^\/(v\d+\.\d+)(\/.*)?$/;
@@ -264,7 +278,12 @@ export class FakeMeta {
 
   /** Adds a fault rule; rules are tried in the order they were added, the first that fires wins. */
   addFault(rule: FaultRule): FaultHandle {
-    const active: ActiveFault = { rule, fired: 0 };
+    const active: ActiveFault = {
+      rule,
+      fired: 0,
+      rng: rule.seed !== undefined ? mulberry32(rule.seed) : undefined,
+      perRecipient: new Map(),
+    };
     this.faults.push(active);
     return {
       get fired() {
@@ -462,8 +481,13 @@ export class FakeMeta {
       if (r.phoneNumberId !== undefined && r.phoneNumberId !== rec.phoneNumberId) continue;
       if (r.wabaId !== undefined && r.wabaId !== rec.wabaId) continue;
       if (r.times !== undefined && f.fired >= r.times) continue;
-      if (r.rate !== undefined && this.rng() >= r.rate) continue;
+      // Checked before the rate draw, so a capped recipient does not consume the generator.
+      const to = typeof rec.body?.to === "string" ? rec.body.to : "";
+      const firedForTo = f.perRecipient.get(to) ?? 0;
+      if (r.maxPerRecipient !== undefined && firedForTo >= r.maxPerRecipient) continue;
+      if (r.rate !== undefined && (f.rng ?? this.rng)() >= r.rate) continue;
       f.fired++;
+      if (r.maxPerRecipient !== undefined) f.perRecipient.set(to, firedForTo + 1);
       if (r.code === undefined) return { status: r.httpStatus, body: r.rawBody ?? "" };
       return graphError(
         r.httpStatus,
