@@ -145,6 +145,26 @@ export class WabaGate extends DurableObject<Env> {
     return granted;
   }
 
+  /** As `acquire`, unless the slots would start more than `maxWaitMs` from now (then nothing is booked). */
+  async acquireWithin(
+    phoneNumberId: string,
+    mps: number,
+    count: number,
+    maxWaitMs: number,
+  ): Promise<Grant | null> {
+    const [next, answer] = grantOrDefer(
+      this.pace(phoneNumberId),
+      Date.now(),
+      mps,
+      count,
+      maxWaitMs,
+      this.jitterMs(),
+    );
+    if ("deferred" in answer) return null;
+    this.savePace(phoneNumberId, next);
+    return answer;
+  }
+
   /**
    * As `acquire`, unless the number is booked more than MAX_SLOT_WAIT_MS ahead: then nothing is
    * reserved, `job` is parked here (durably, before the answer leaves) and the alarm re-enqueues

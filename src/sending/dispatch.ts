@@ -1,5 +1,5 @@
 import type { MessageRow } from "../db/schema";
-import type { Deferral, Grant } from "../gate/pacing";
+import { type Deferral, type Grant, MAX_SLOT_WAIT_MS } from "../gate/pacing";
 import type { WabaGate } from "../gate/waba-gate";
 import { log } from "../lib/log";
 import { isoNow } from "../lib/time";
@@ -24,6 +24,9 @@ const CLAIM_LEAD_MS = 40;
 
 /** How late a slot may still be used (the rest of the jitter allowance covers the network). */
 export const SLOT_TOLERANCE_MS = 8;
+
+/** How long claimed messages may wait for fresh slots after theirs were skipped. */
+const CLAIMED_WAIT_MS = 1_000;
 
 /** How many times a job that fell behind books fresh slots before it goes back to the queue. */
 const MAX_REFILLS = 3;
@@ -87,9 +90,21 @@ export async function sendAtSlots(
     if (slot >= slots.count) {
       // Out of slots (some were skipped): book fresh ones at the end of the number's schedule, a
       // few times; a job that keeps falling behind goes back to the queue.
-      if (refills < MAX_REFILLS) {
+      // Messages of the current block are already claimed: they may wait for new slots only
+      // briefly, since a cancel cannot stop a claimed message and a crash would leave it
+      // "unknown". Slots further out are not booked at all; the rest goes back to the queue.
+      const fresh =
+        refills < MAX_REFILLS
+          ? await gate.acquireWithin(
+              bot.phoneNumberId,
+              bot.throughputMps,
+              ctx.sendable.length - i,
+              i < claimedUpTo ? CLAIMED_WAIT_MS : MAX_SLOT_WAIT_MS,
+            )
+          : null;
+      if (fresh) {
         refills += 1;
-        slots = await gate.acquire(bot.phoneNumberId, bot.throughputMps, ctx.sendable.length - i);
+        slots = fresh;
         slot = 0;
         i -= 1;
         continue;

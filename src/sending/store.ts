@@ -203,6 +203,20 @@ export async function recordOutcomes(env: Env, ctx: JobContext, results: Result[
     outcome.kind === "failed" && outcome.code === OPT_OUT_CODE ? [message.to] : [],
   );
   statements.push(...recordOptOutStatements(env.DB, ctx.bot.wabaId, optedOut, now));
+  // The campaign was cancelled while this job ran: what it did not send (refused, rescheduled) is
+  // cancelled now, since later jobs of a cancelled campaign do nothing.
+  const unsent = results.flatMap(({ message, outcome }) =>
+    outcome.kind === "retry" || outcome.kind === "rescheduled" ? [message.id] : [],
+  );
+  if (unsent.length > 0) {
+    statements.push(
+      env.DB.prepare(
+        `UPDATE messages SET status = 'cancelled'
+         WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'queued' AND send_intent_at IS NULL
+           AND EXISTS (SELECT 1 FROM campaigns WHERE id = ?2 AND status = 'cancelled')`,
+      ).bind(JSON.stringify(unsent), ctx.campaign.id),
+    );
+  }
   statements.push(completeIfDone(env, ctx.campaign.id, now));
   await env.DB.batch(statements);
   // Statuses that arrived before their wamid was recorded (kept by the webhooks consumer).

@@ -134,9 +134,15 @@ describe("WabaGate pacing (Durable Object)", () => {
     const other = await stub.acquire("p2", 100, 1);
     expect(b.startAt).toBeCloseTo(a.startAt + 50 * a.intervalMs, 6);
     expect(other.startAt).toBeLessThan(b.startAt);
+    // Within a bound: nothing is booked when the slots would start too late.
+    expect(await stub.acquireWithin("p1", 100, 10, 0)).toBeNull();
+    const within = await stub.acquireWithin("p1", 100, 10, 60_000);
+    expect(within?.startAt).toBeCloseTo(b.startAt + 50 * b.intervalMs, 6);
+    const after = await stub.acquire("p1", 100, 50);
+    expect(after.startAt).toBeCloseTo(b.startAt + 60 * b.intervalMs, 6);
     await stub.reportThrottle("p1", 3_000);
     const c = await stub.acquire("p1", 100, 1);
-    expect(c.startAt).toBeGreaterThanOrEqual(b.startAt + 50 * b.intervalMs);
+    expect(c.startAt).toBeGreaterThanOrEqual(after.startAt + 50 * after.intervalMs);
     expect(c.intervalMs).toBeCloseTo(2 * a.intervalMs, 6);
   });
 });

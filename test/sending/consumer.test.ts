@@ -6,6 +6,7 @@ import { jobRetryDelaySeconds, runJob } from "../../src/sending/consumer";
 import { InFlight } from "../../src/sending/in-flight";
 import type { QueueJob } from "../../src/sending/jobs";
 import { OUTCOME_UNKNOWN_TITLE } from "../../src/sending/outcome";
+import { loadJobContext, recordOutcomes } from "../../src/sending/store";
 import { gw, setupBot, sim, type TestBot } from "../helpers";
 
 afterEach(async () => {
@@ -236,6 +237,46 @@ describe("sends in flight", () => {
     }
     expect(row).toMatchObject({ status: "accepted", attempts: 1 });
     expect(await sendsAtMeta(bot)).toHaveLength(1);
+  });
+});
+
+describe("cancel while a job runs", () => {
+  it("what the job did not send (rescheduled or refused) ends cancelled, and the counters add up", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const a = await seedMessage(bot);
+    const b = await seedMessage(bot);
+    for (const m of [a, b]) {
+      const ctx = await loadJobContext(env, m.job);
+      const row = ctx?.sendable[0];
+      expect(row).toBeDefined();
+      // The campaign is cancelled between the claim and the job's end.
+      await env.DB.prepare("UPDATE messages SET send_intent_at = ?, attempts = 1 WHERE id = ?")
+        .bind(new Date().toISOString(), m.messageId)
+        .run();
+      const cancel = await gw(`/v1/campaigns/${m.campaignId}/cancel`, { method: "POST", key: bot.apiKey });
+      expect(cancel.status).toBe(200);
+      const outcome =
+        m === a
+          ? ({ kind: "rescheduled", claimed: true } as const)
+          : ({
+              kind: "retry",
+              code: 2,
+              title: "Service temporarily unavailable",
+              delayMs: 1000,
+              throttled: false,
+            } as const);
+      await recordOutcomes(env, ctx as NonNullable<typeof ctx>, [
+        { message: row as NonNullable<typeof row>, outcome, attempts: 1 },
+      ]);
+      expect(await message(m.messageId)).toMatchObject({ status: "cancelled", wamid: null });
+      const detail = (await (await gw(`/v1/campaigns/${m.campaignId}`, { key: bot.apiKey })).json()) as {
+        status: string;
+        counts: Record<string, number>;
+      };
+      expect(detail.status).toBe("cancelled");
+      expect(detail.counts).toMatchObject({ queued: 0, cancelled: 1, accepted: 0 });
+    }
+    expect(await sendsAtMeta(bot)).toHaveLength(0);
   });
 });
 
