@@ -18,25 +18,12 @@
 //
 // Every run starts from fresh state (a new temp --persist-to, migrated first) and removes it at
 // the end; each wrangler runs in its own process group that ends with the demo (Ctrl-C, errors,
-// even SIGKILL of the demo: see scripts/demo/procs.mjs). Node 20 built-ins only.
+// even SIGKILL of the demo: see scripts/lib/process-group.mjs). Node 20 built-ins only.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  DIR_PREFIX,
-  freePort,
-  killAll,
-  liveGroupIds,
-  portFree,
-  runToEnd,
-  sleep,
-  stopAll,
-  supervise,
-  sweepStaleDirs,
-  tail,
-} from "./demo/procs.mjs";
 import { startRelay } from "./demo/relay.mjs";
 import {
   bar,
@@ -58,6 +45,19 @@ import {
   warn,
   yellow,
 } from "./demo/ui.mjs";
+import {
+  freePort,
+  killAll,
+  liveGroupIds,
+  portFree,
+  recordGroups,
+  runToEnd,
+  sleep,
+  stopAll,
+  supervise,
+  sweepStaleDirs,
+  waitReady,
+} from "./lib/process-group.mjs";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Checkout the Workers are built from: this one, or MMLITE_DEMO_ROOT (e.g. a snapshot while others edit). */
@@ -143,6 +143,8 @@ const META_MPS = 1000;
 const LOCAL_SENDS_IN_FLIGHT = 48;
 
 const OUT = join(REPO, "out", "demo");
+/** Prefix of the run's temp dir (state of both Workers), swept once a killed run's groups are gone. */
+const DIR_PREFIX = "mmlite-demo-";
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 // ---------------------------------------------------------------------------------------------
@@ -243,33 +245,21 @@ function devCommand(config, port, inspectorPort, persistTo, emptyEnv, vars) {
   ];
 }
 
-/** Polls `url` until it answers 200, the server exits or fails to build, or the deadline passes. */
-async function waitReady(server, url, deadline) {
-  let exitCode;
-  void server.exited.then((code) => {
-    exitCode = code;
+/** Polls `url` until it answers 200 (see waitReady); never settles once the demo is stopping. */
+function serverReady(server, url, deadline) {
+  return waitReady(server, {
+    url,
+    logFile: server.logFile,
+    deadline,
+    name: `${server.name}: wrangler dev`,
+    intervalMs: 200,
+    onPoll: () => (stopping ? new Promise(() => {}) : undefined),
   });
-  for (;;) {
-    if (stopping) await new Promise(() => {});
-    if (exitCode !== undefined)
-      throw new Error(`${server.name}: wrangler dev exited with ${exitCode}\n${tail(server.logFile)}`);
-    if (tail(server.logFile, 50_000).includes("Build failed"))
-      throw new Error(`${server.name}: wrangler dev could not build the Worker\n${tail(server.logFile)}`);
-    if (Date.now() > deadline) throw new Error(`${server.name}: not ready in time\n${tail(server.logFile)}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(200);
-  }
 }
 
 async function startServers() {
   if (!existsSync(WRANGLER)) throw new Error(`wrangler is not installed in ${ROOT}: run npm install first`);
-  sweepStaleDirs();
+  sweepStaleDirs(DIR_PREFIX);
   tmp = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   mkdirSync(OUT, { recursive: true });
   const emptyEnv = join(tmp, "empty.env");
@@ -316,7 +306,7 @@ async function startServers() {
     ),
   };
   servers.push(sim);
-  writeFileSync(join(tmp, "pgids"), servers.map((s) => s.pgid).join(" "));
+  recordGroups(tmp, servers);
   const gwState = join(tmp, "gateway");
   await runToEnd(
     [
@@ -358,12 +348,12 @@ async function startServers() {
     ),
   };
   servers.push(gateway);
-  writeFileSync(join(tmp, "pgids"), servers.map((s) => s.pgid).join(" "));
+  recordGroups(tmp, servers);
   const simUrl = `http://127.0.0.1:${simPort}`;
   const gwUrl = `http://127.0.0.1:${gwPort}`;
   await Promise.all([
-    waitReady(sim, `${simUrl}/_sim/stats`, deadline),
-    waitReady(gateway, `${gwUrl}/healthz`, deadline),
+    serverReady(sim, `${simUrl}/_sim/stats`, deadline),
+    serverReady(gateway, `${gwUrl}/healthz`, deadline),
   ]);
   return { simUrl, gwUrl, gwPort, simPort, logs };
 }

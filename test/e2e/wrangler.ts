@@ -7,25 +7,32 @@
  * - Fresh state per start: `--persist-to` a new temp dir (D1, KV, Durable Objects), removed on stop.
  * - Never leaves processes behind: wrangler runs in its own process group under a tiny supervisor
  *   that kills the group when the test process goes away (its stdin pipe closes), even on SIGKILL;
- *   `stop()` and a process `exit` hook kill the group too.
+ *   `stop()` and a process `exit` hook kill the group too (scripts/lib/process-group.mjs, shared
+ *   with the bench and `npm run demo`).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import {
-  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
-  readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import {
+  freePort,
+  recordGroups,
+  runToEnd,
+  type Supervised,
+  stopGroup,
+  supervise,
+  sweepStaleDirs,
+  waitReady,
+} from "../../scripts/lib/process-group.mjs";
+
+export { freePort };
 
 /**
  * The gateway checkout to run: this repository, or `MMLITE_E2E_ROOT` (e.g. a clean export of a
@@ -59,114 +66,6 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Process groups still running, killed on exit whatever happens. */
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const pgid of liveGroups) killGroup(pgid, "SIGKILL");
-  });
-}
-
-function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false; // Already gone.
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A free TCP port on 127.0.0.1 (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-/**
- * The supervisor: group leader of the wrangler process group. It starts the command in its own
- * group and, when its stdin closes (the test process exited or was killed), terminates the group.
- */
-const SUPERVISOR = `
-const { spawn } = require("node:child_process");
-const [cmd, ...args] = JSON.parse(process.argv[1]);
-const child = spawn(cmd, args, { stdio: ["ignore", "inherit", "inherit"] });
-let ending = false;
-function end(code) {
-  if (ending) return;
-  ending = true;
-  try { process.kill(-process.pid, "SIGTERM"); } catch {}
-  setTimeout(() => { try { process.kill(-process.pid, "SIGKILL"); } catch {} process.exit(code); }, 3000).unref();
-}
-process.on("SIGTERM", () => end(143));
-process.stdin.on("end", () => end(0));
-process.stdin.on("error", () => end(0));
-process.stdin.resume();
-child.on("exit", (code) => { if (!ending) { ending = true; process.exit(code ?? 1); } });
-`;
-
-interface Supervised {
-  proc: ChildProcess;
-  pgid: number;
-  exited: Promise<number | null>;
-}
-
-function supervise(command: string[], logFile: string, env: NodeJS.ProcessEnv): Supervised {
-  const fd = openSync(logFile, "a");
-  const proc = spawn(process.execPath, ["-e", SUPERVISOR, JSON.stringify(command)], {
-    cwd: ROOT,
-    env,
-    detached: true, // its own process group: the supervisor is the leader, wrangler and workerd inside
-    stdio: ["pipe", fd, fd],
-  });
-  closeSync(fd);
-  const pgid = proc.pid;
-  if (pgid === undefined) throw new Error(`could not start ${command.join(" ")}`);
-  liveGroups.add(pgid);
-  const exited = new Promise<number | null>((done) => {
-    proc.once("exit", (code) => done(code));
-  });
-  // The pipe must not keep the test process alive, and the supervisor watches its other end.
-  proc.stdin?.on("error", () => {});
-  (proc.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  proc.unref();
-  return { proc, pgid, exited };
-}
-
-async function stopGroup(s: Supervised, graceMs = 5000): Promise<void> {
-  if (!groupAlive(s.pgid)) {
-    liveGroups.delete(s.pgid);
-    return;
-  }
-  killGroup(s.pgid, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && groupAlive(s.pgid)) await sleep(100);
-  if (groupAlive(s.pgid)) killGroup(s.pgid, "SIGKILL");
-  const killDeadline = Date.now() + 5000;
-  while (Date.now() < killDeadline && groupAlive(s.pgid)) await sleep(100);
-  liveGroups.delete(s.pgid);
-}
-
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -187,66 +86,13 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function tail(file: string, chars = 6000): string {
-  try {
-    const text = readFileSync(file, "utf8");
-    return text.length > chars ? `…${text.slice(-chars)}` : text;
-  } catch {
-    return "";
-  }
-}
-
-async function run(
-  command: string[],
-  logFile: string,
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-): Promise<void> {
-  const s = supervise(command, logFile, env);
-  const timer = sleep(timeoutMs).then(() => "timeout" as const);
-  const result = await Promise.race([s.exited, timer]);
-  if (result === "timeout") {
-    await stopGroup(s, 2000);
-    throw new Error(`${command.join(" ")} timed out after ${timeoutMs} ms\n${tail(logFile)}`);
-  }
-  await stopGroup(s, 1000); // Anything it left in its group.
-  if (result !== 0) throw new Error(`${command.join(" ")} exited with ${result}\n${tail(logFile)}`);
-}
-
 const DIR_PREFIX = "mmlite-e2e-";
-
-/**
- * Temp dirs of earlier runs that were killed outright (SIGKILL leaves no chance to clean up): the
- * supervisor still ended their processes; their state is removed here once their group is gone.
- */
-function sweepStaleDirs(): void {
-  const now = Date.now();
-  for (const name of readdirSync(tmpdir())) {
-    if (!name.startsWith(DIR_PREFIX)) continue;
-    const dir = join(tmpdir(), name);
-    try {
-      const age = now - statSync(dir).mtimeMs;
-      if (age < 60_000) continue;
-      const pgidFile = join(dir, "pgid");
-      if (existsSync(pgidFile)) {
-        const pgid = Number(readFileSync(pgidFile, "utf8"));
-        if (Number.isInteger(pgid) && pgid > 0 && groupAlive(pgid)) continue;
-      } else if (age < 15 * 60_000) {
-        continue; // Killed while migrating, or still migrating: give it time.
-      }
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // Not ours, or already gone.
-    }
-  }
-}
 
 /** Migrates a fresh local D1 and starts `wrangler dev` for the gateway alone; resolves once /healthz answers. */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  installExitHook();
   const startTimeoutMs = opts.startTimeoutMs ?? 150_000;
   const deadline = Date.now() + startTimeoutMs;
-  sweepStaleDirs();
+  sweepStaleDirs(DIR_PREFIX);
   const persistDir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   const emptyEnvFile = join(persistDir, "empty.env");
   writeFileSync(emptyEnvFile, "");
@@ -270,7 +116,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 
   try {
-    await run(
+    await runToEnd(
       [
         "npx",
         "wrangler",
@@ -284,9 +130,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         "--persist-to",
         persistDir,
       ],
-      logFile,
-      env,
-      Math.max(10_000, deadline - Date.now()),
+      { cwd: ROOT, env, logFile, timeoutMs: Math.max(10_000, deadline - Date.now()) },
     );
 
     const port = await freePort();
@@ -318,32 +162,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       "--show-interactive-dev-session=false",
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ];
-    dev = supervise(command, logFile, env);
-    writeFileSync(join(persistDir, "pgid"), String(dev.pgid));
+    dev = supervise(command, { cwd: ROOT, env, logFile });
+    recordGroups(persistDir, [dev]);
     const url = `http://127.0.0.1:${port}`;
-    let exitCode: number | null | undefined;
-    void dev.exited.then((code) => {
-      exitCode = code;
-    });
-    for (;;) {
-      if (exitCode !== undefined) throw new Error(`wrangler dev exited with ${exitCode}\n${tail(logFile)}`);
-      // A build error leaves wrangler waiting for a file change: fail now, with its message.
-      if (tail(logFile, 20_000).includes("Build failed")) {
-        throw new Error(`wrangler dev could not build the Worker\n${tail(logFile)}`);
-      }
-      if (Date.now() > deadline)
-        throw new Error(`wrangler dev not ready after ${startTimeoutMs} ms\n${tail(logFile)}`);
-      try {
-        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (res.status === 200) {
-          await res.arrayBuffer();
-          break;
-        }
-      } catch {
-        // Not listening yet.
-      }
-      await sleep(250);
-    }
+    await waitReady(dev, { url: `${url}/healthz`, logFile, deadline });
 
     let stopped = false;
     return {
@@ -365,8 +187,4 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     await cleanup();
     throw err;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
