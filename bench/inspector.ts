@@ -5,7 +5,7 @@
  * passes it); without it these figures are left out.
  */
 import { readFileSync } from "node:fs";
-import { processesInGroup } from "./procs";
+import { listeningPorts, processesInGroup } from "./procs";
 
 /** The `--inspector-port` wrangler was started with, read from its command line. */
 export function inspectorPortOf(pgid: number): number | null {
@@ -27,8 +27,7 @@ export interface Inspector {
 }
 
 export async function connectInspector(port: number): Promise<Inspector | null> {
-  const WS = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
-  if (!WS) return null;
+  if (!(globalThis as { WebSocket?: unknown }).WebSocket) return null;
   const list = (await (
     await fetch(`http://127.0.0.1:${port}/json`, { signal: AbortSignal.timeout(10_000) })
   ).json()) as {
@@ -36,6 +35,45 @@ export async function connectInspector(port: number): Promise<Inspector | null> 
   }[];
   const url = list[0]?.webSocketDebuggerUrl;
   if (!url) return null;
+  return connectInspectorAt(url);
+}
+
+/**
+ * The gateway isolate's inspector straight at its runtime workerd (`--inspector-addr`), not through
+ * wrangler's inspector proxy. That proxy is a Durable Object that handles every runtime message
+ * (the runtime's `Network` events included) one by one; after heavy traffic it lags for minutes, and
+ * a DevTools connection through it then times out. The runtime takes a second session beside
+ * wrangler's own.
+ */
+export async function connectRuntimeInspector(pgid: number): Promise<Inspector | null> {
+  if (!(globalThis as { WebSocket?: unknown }).WebSocket) return null;
+  for (const p of processesInGroup(pgid)) {
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${p.pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (!cmd.includes("--inspector-addr=")) continue;
+    for (const port of listeningPorts(p.pid)) {
+      let list: { id?: string; webSocketDebuggerUrl?: string }[];
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(5000) });
+        list = (await res.json()) as typeof list;
+      } catch {
+        continue; // Another of its sockets.
+      }
+      const url = Array.isArray(list)
+        ? list.find((t) => t.id?.startsWith("core:user:"))?.webSocketDebuggerUrl
+        : undefined;
+      if (url) return connectInspectorAt(url);
+    }
+  }
+  return null;
+}
+
+async function connectInspectorAt(url: string): Promise<Inspector> {
+  const WS = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket as typeof WebSocket;
   // wrangler's inspector proxy only takes DevTools' origin (undici's WebSocket accepts headers).
   const ws = new (WS as unknown as new (u: string, init: unknown) => WebSocket)(url, {
     headers: { Origin: "https://devtools.devprod.cloudflare.dev" },

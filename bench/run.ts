@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: pacing, pipeline overhead and CSV intake of the gateway against the Meta
- * simulator, both under `wrangler dev`, talking real HTTP. See bench/README.md.
+ * `npm run bench`: pacing, pipeline overhead, CSV intake, webhook ingest and report export of the
+ * gateway against the Meta simulator, both under `wrangler dev`, talking real HTTP. See
+ * bench/README.md.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,10 +15,13 @@ import {
   inspectorPortOf,
   topFunctions,
 } from "./inspector";
+import type { Kit } from "./kit";
 import { busiestThread, cpuSecondsOf, fdCount, memOfAll, threadCpu, workerdPids } from "./procs";
+import { benchReport } from "./report";
 import { prepareRoot, REPO, type Sim, type SourceInfo, sleep, startSim } from "./servers";
 import { densestWindow, gapFigures, maxInWindow, perSecond, rateFigures, seqRuns } from "./stats";
 import { Tap } from "./tap";
+import { benchWebhooks } from "./webhooks";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration: BENCH_* environment variables, or `--name=value` arguments (same names, lower
@@ -50,7 +54,7 @@ const CFG = {
   /** A smaller intake first, to see whether memory grows with the size (0 = skip). */
   intakeSmallRows: int("INTAKE_SMALL_ROWS", 100_000),
   only: new Set(
-    setting("ONLY", "pacing,overhead,profile,intake")
+    setting("ONLY", "pacing,overhead,profile,webhooks,report,intake")
       .split(",")
       .map((s) => s.trim()),
   ),
@@ -1035,6 +1039,22 @@ async function main(): Promise<void> {
     ["pacing", benchPacing],
     ["overhead", benchOverhead],
     ["profile", benchProfile],
+    ["webhooks", (e) => benchWebhooks(e, kit())],
+    [
+      "report",
+      async (e) => {
+        // A fresh gateway when another section used this one: a large export made with no DevTools
+        // client leaves wrangler's inspector proxy busy for minutes (README "Caveats"), and the
+        // report's heap is read through it.
+        if (["pacing", "overhead", "profile", "webhooks"].some((s) => CFG.only.has(s))) {
+          say("  restarting the gateway for the report …");
+          await gw.stop();
+          gw = await startGw();
+          e.gw = gw;
+        }
+        await benchReport(e, kit());
+      },
+    ],
   ];
   for (const [name, fn] of sections) {
     if (!CFG.only.has(name)) continue;
@@ -1050,7 +1070,7 @@ async function main(): Promise<void> {
     try {
       // A fresh gateway: its workerd's memory before the upload is the idle baseline, not what
       // the campaigns above left behind.
-      if (CFG.only.has("pacing") || CFG.only.has("overhead") || CFG.only.has("profile")) {
+      if (["pacing", "overhead", "profile", "webhooks", "report"].some((s) => CFG.only.has(s))) {
         say("  restarting the gateway for the intake …");
         await gw.stop();
         gw = await startGw();
@@ -1074,6 +1094,24 @@ async function main(): Promise<void> {
   writeReport("complete");
   say(`\nwrote ${CFG.out}`);
   await shutdown(0);
+}
+
+/** What the sections in their own files (webhooks.ts, report.ts) use of this one. */
+function kit(): Kit {
+  return {
+    say,
+    note,
+    verdict,
+    setting,
+    int,
+    simNumber,
+    createBot,
+    gatewayPgid,
+    simSettled,
+    retrying,
+    template: { name: TEMPLATE.name, language: TEMPLATE.language },
+    appSecret: APP_SECRET,
+  };
 }
 
 /** Code under test, for the report (set once the snapshot is taken). */
