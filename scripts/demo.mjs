@@ -141,6 +141,7 @@ const TEMPLATE = { name: "fall_sale", language: "pt_BR" };
 const CAMPAIGN_NAME = "Demo fall sale";
 const META_MPS = 1000;
 const LOCAL_SENDS_IN_FLIGHT = 48;
+const LOCAL_PACING_JITTER_MS = 50;
 
 const OUT = join(REPO, "out", "demo");
 /** Prefix of the run's temp dir (state of both Workers), swept once a killed run's groups are gone. */
@@ -343,6 +344,10 @@ async function startServers() {
         // simulator answers through wrangler's proxies, slower than its real work: without this the
         // demo's throughput would be 6 / (that latency), not the bot's cap.
         MAX_SENDS_IN_FLIGHT: String(LOCAL_SENDS_IN_FLIGHT),
+        // The arrival jitter pacing absorbs: here the path to the simulator crosses wrangler's
+        // proxies and a relay on one busy machine, whose stalls bunch sends by more than the
+        // production allowance of 25 ms; 50 ms keeps every second under the cap (95 % of it used).
+        PACING_JITTER_MS: String(LOCAL_PACING_JITTER_MS),
       }),
       { cwd: ROOT, env: childEnv("log", join(tmp, "registry-gateway")), logFile: logs.gateway },
     ),
@@ -663,22 +668,30 @@ async function main() {
   // When each send reached the relay in front of the simulator (epoch ms), for a closer look at pacing.
   if (sendTally) writeFileSync(join(OUT, "send-arrivals.txt"), `${sendTally.arrivals.join("\n")}\n`);
   const wireMax = sendTally ? maxInAnySecond([...sendTally.arrivals].sort((x, y) => x - y)) : undefined;
-  const paceOk = (line.maxInAnySecond ?? 0) <= RATE && (line.throttled ?? 0) === 0;
+  // Pacing is judged where Meta would count: on the wire in front of the simulator (the relay, plain
+  // Node). The simulator's own stamps are taken behind wrangler's dev proxy, a second workerd
+  // process on the same machine that holds requests during stalls and hands them on together, so
+  // they are shown but not the verdict (with --direct there is no relay and they are all there is).
+  const judged = wireMax ?? line.maxInAnySecond ?? 0;
+  const paceOk = judged <= RATE && (line.throttled ?? 0) === 0;
+  const mark = paceOk ? green("✓") : red("✗");
   table(
     ["measured at the simulator", "value"],
     [
-      [
-        "max arrivals in any 1-second window",
-        `${int(line.maxInAnySecond)} (bot's cap ${RATE}/s) ${paceOk ? green("✓") : red("✗")}`,
-      ],
       ...(wireMax === undefined
         ? []
         : [
             [
               "max in any 1-second window on the wire",
-              `${int(wireMax)} (as the sends reached the relay in front of it)`,
+              `${int(wireMax)} (bot's cap ${RATE}/s) ${mark}  as the sends reached the relay in front of it`,
             ],
           ]),
+      [
+        "max arrivals in any 1-second window",
+        wireMax === undefined
+          ? `${int(line.maxInAnySecond)} (bot's cap ${RATE}/s) ${mark}`
+          : `${int(line.maxInAnySecond)} as stamped by the simulator behind wrangler's dev proxy`,
+      ],
       [
         "refused for throughput (130429)",
         `${int(line.throttled ?? stats.throttled)} (number's limit ${int(META_MPS)}/s)`,
@@ -726,12 +739,9 @@ async function main() {
   }
   if (!paceOk) {
     problem(
-      `pacing: ${int(line.maxInAnySecond)} arrivals in one second at the simulator (cap ${RATE}/s), ` +
-        `${int(line.throttled)} refused with 130429` +
-        (wireMax === undefined
-          ? ""
-          : `; on the wire, before the simulator's dev proxy, at most ${int(wireMax)} in any second ` +
-            "(a busy machine stalls either side and bunches the stamps)"),
+      `pacing: ${int(judged)} sends in one second ${wireMax === undefined ? "at the simulator" : "on the wire"} ` +
+        `(cap ${RATE}/s), ${int(line.throttled)} refused with 130429 (a busy machine stalls either side and ` +
+        "bunches the stamps)",
     );
   }
 
