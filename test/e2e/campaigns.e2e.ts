@@ -34,9 +34,6 @@ let gw: Gateway;
 beforeAll(async () => {
   fake = await FakeMeta.start({
     seed: 3,
-    ...(process.env.MMLITE_E2E_KEEPALIVE_MS
-      ? { keepAliveTimeoutMs: Number(process.env.MMLITE_E2E_KEEPALIVE_MS) }
-      : {}),
   });
   gw = await startGateway({ graphUrl: fake.graphUrl("v25.0"), metaAccessToken: fake.accessToken });
 });

@@ -25,9 +25,6 @@ beforeAll(async () => {
   // Pages of two templates: every template lookup has to follow `paging.next`.
   fake = await FakeMeta.start({
     maxPageSize: 2,
-    ...(process.env.MMLITE_E2E_KEEPALIVE_MS
-      ? { keepAliveTimeoutMs: Number(process.env.MMLITE_E2E_KEEPALIVE_MS) }
-      : {}),
   });
   gw = await startGateway({ graphUrl: fake.graphUrl("v25.0"), metaAccessToken: fake.accessToken });
 });

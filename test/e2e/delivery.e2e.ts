@@ -45,11 +45,7 @@ let fake: FakeMeta;
 let gw: Gateway;
 
 beforeAll(async () => {
-  fake = await FakeMeta.start({
-    ...(process.env.MMLITE_E2E_KEEPALIVE_MS
-      ? { keepAliveTimeoutMs: Number(process.env.MMLITE_E2E_KEEPALIVE_MS) }
-      : {}),
-  });
+  fake = await FakeMeta.start();
   gw = await startGateway({
     graphUrl: fake.graphUrl("v25.0"),
     metaAccessToken: fake.accessToken,

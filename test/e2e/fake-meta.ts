@@ -199,7 +199,9 @@ export class FakeMeta {
         }
       });
     });
-    this.server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 120_000;
+    // MMLITE_E2E_KEEPALIVE_MS (test/e2e/README.md) overrides the default for every test file at once.
+    const fromEnv = Number(process.env.MMLITE_E2E_KEEPALIVE_MS);
+    this.server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? (fromEnv > 0 ? fromEnv : 120_000);
   }
 
   /** Starts on 127.0.0.1 on a free port. */
