@@ -188,14 +188,29 @@ export async function simMessages(
   e: SectionEnv,
   phoneNumberId: string,
 ): Promise<{ wamid: string; to: string }[]> {
+  return (await simAccepted(e.sim.url, phoneNumberId, kit.retrying)).map(({ wamid, to }) => ({
+    wamid,
+    to: to.replace(/^\+/, ""),
+  }));
+}
+
+/**
+ * Every send the simulator accepted for a number, oldest first: paged with `since` and
+ * de-duplicated by wamid (pages overlap on equal timestamps). `to` as Meta received it.
+ */
+export async function simAccepted(
+  simUrl: string,
+  phoneNumberId: string,
+  retrying: Kit["retrying"],
+): Promise<{ wamid: string; to: string; t: number }[]> {
   const out: { wamid: string; to: string; t: number }[] = [];
   const seen = new Set<string>();
   let since = 0;
   for (;;) {
-    const page = await kit.retrying(() =>
+    const page = await retrying(() =>
       expectJson(
         "GET /_sim/messages",
-        `${e.sim.url}/_sim/messages?phoneNumberId=${phoneNumberId}&since=${since}&limit=5000`,
+        `${simUrl}/_sim/messages?phoneNumberId=${phoneNumberId}&since=${since}&limit=5000`,
         "GET",
         undefined,
         {},
@@ -208,13 +223,12 @@ export async function simMessages(
       seen.add(m.wamid);
       fresh++;
       const t = Date.parse(m.at);
-      out.push({ wamid: m.wamid, to: m.to.replace(/^\+/, ""), t });
+      out.push({ wamid: m.wamid, to: m.to, t });
       since = Math.max(since, t);
     }
     if (page.count < 5000 || fresh === 0) break;
   }
-  out.sort((a, b) => a.t - b.t);
-  return out.map(({ wamid, to }) => ({ wamid, to }));
+  return out.sort((x, y) => x.t - y.t);
 }
 
 /**

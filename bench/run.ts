@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { simAccepted } from "./fixtures";
 import { bareLoop, callJson, expectJson, pacedLoop, postStream } from "./http";
 import {
   connectInspector,
@@ -219,35 +220,9 @@ function audience(n: number) {
 /** Index in the audience of a number written by `phoneOf` (as Meta receives it: digits, no "+"). */
 const seqOf = (to: string) => Number(to.replace(/^\+?5511/, "")) - 910_000_000;
 
-/** All accepted sends of a number, oldest first (paged with `since`, de-duplicated by wamid). */
+/** All accepted sends of a number, oldest first, as audience indexes. */
 async function simSends(sim: Sim, phoneNumberId: string): Promise<{ t: number; seq: number }[]> {
-  const out: { t: number; seq: number }[] = [];
-  const seen = new Set<string>();
-  let since = 0;
-  for (;;) {
-    const page = await retrying(() =>
-      expectJson(
-        "GET /_sim/messages",
-        `${sim.url}/_sim/messages?phoneNumberId=${phoneNumberId}&since=${since}&limit=5000`,
-        "GET",
-        undefined,
-        {},
-        [200],
-      ),
-    );
-    let fresh = 0;
-    for (const m of page.messages as { wamid: string; at: string; to: string }[]) {
-      if (seen.has(m.wamid)) continue;
-      seen.add(m.wamid);
-      fresh++;
-      const t = Date.parse(m.at);
-      out.push({ t, seq: seqOf(m.to) });
-      since = Math.max(since, t);
-    }
-    if (page.count < 5000 || fresh === 0) break;
-  }
-  out.sort((a, b) => a.t - b.t);
-  return out;
+  return (await simAccepted(sim.url, phoneNumberId, retrying)).map(({ t, to }) => ({ t, seq: seqOf(to) }));
 }
 
 async function simSendTimes(sim: Sim, phoneNumberId: string): Promise<number[]> {
