@@ -1,5 +1,5 @@
 /**
- * The gateway isolate seen through wrangler's inspector proxy (Chrome DevTools Protocol): its JS
+ * The gateway isolate seen through its runtime's inspector (Chrome DevTools Protocol): its JS
  * heap (`Runtime.getHeapUsage`, the figure that the 128 MB isolate limit is about) and CPU profiles.
  * Needs a WebSocket client: Node 20 has one behind `--experimental-websocket` (the bench script
  * passes it); without it these figures are left out.
@@ -7,43 +7,16 @@
 import { readFileSync } from "node:fs";
 import { listeningPorts, processesInGroup } from "./procs";
 
-/** The `--inspector-port` wrangler was started with, read from its command line. */
-export function inspectorPortOf(pgid: number): number | null {
-  for (const p of processesInGroup(pgid)) {
-    try {
-      const cmd = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0");
-      const i = cmd.indexOf("--inspector-port");
-      if (i >= 0) return Number(cmd[i + 1]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return null;
-}
-
 export interface Inspector {
   call<T = any>(method: string, params?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   close(): void;
 }
 
-export async function connectInspector(port: number): Promise<Inspector | null> {
-  if (!(globalThis as { WebSocket?: unknown }).WebSocket) return null;
-  const list = (await (
-    await fetch(`http://127.0.0.1:${port}/json`, { signal: AbortSignal.timeout(10_000) })
-  ).json()) as {
-    webSocketDebuggerUrl?: string;
-  }[];
-  const url = list[0]?.webSocketDebuggerUrl;
-  if (!url) return null;
-  return connectInspectorAt(url);
-}
-
 /**
- * The gateway isolate's inspector straight at its runtime workerd (`--inspector-addr`), not through
- * wrangler's inspector proxy. That proxy is a Durable Object that handles every runtime message
- * (the runtime's `Network` events included) one by one; after heavy traffic it lags for minutes, and
- * a DevTools connection through it then times out. The runtime takes a second session beside
- * wrangler's own.
+ * The gateway isolate's inspector straight at its runtime workerd (`--inspector-addr`). The bench's
+ * wrangler runs without its inspector proxy (scripts/lib/process-group.mjs `withoutInspectorProxy`):
+ * that proxy handles every runtime message (the `Network` events of each D1 query and fetch
+ * included) one by one, multiplies the CPU per send and, after heavy traffic, lags for minutes.
  */
 export async function connectRuntimeInspector(pgid: number): Promise<Inspector | null> {
   if (!(globalThis as { WebSocket?: unknown }).WebSocket) return null;
@@ -74,12 +47,12 @@ export async function connectRuntimeInspector(pgid: number): Promise<Inspector |
 
 async function connectInspectorAt(url: string): Promise<Inspector> {
   const WS = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket as typeof WebSocket;
-  // wrangler's inspector proxy only takes DevTools' origin (undici's WebSocket accepts headers).
+  // DevTools' origin, which inspector endpoints may insist on (undici's WebSocket accepts headers).
   const ws = new (WS as unknown as new (u: string, init: unknown) => WebSocket)(url, {
     headers: { Origin: "https://devtools.devprod.cloudflare.dev" },
   });
   await new Promise<void>((resolve, reject) => {
-    // wrangler holds the upgrade until it reaches the runtime's inspector: bounded here.
+    // Bounded: a runtime busy with traffic may take a while to answer the upgrade.
     const timer = setTimeout(() => {
       ws.close();
       reject(new Error("inspector: no answer in 10 s"));

@@ -50,17 +50,6 @@ export async function benchReport(e: SectionEnv, kit: Kit): Promise<void> {
     `- settings: BENCH_REPORT_ROWS=${cfg.rows}, BENCH_REPORT_FILL=${cfg.fill}, BENCH_REPORT_SEND_MPS=${cfg.sendMps}, BENCH_REPORT_STATUSES=${cfg.statuses ? 1 : 0}`,
   );
 
-  // The isolate's inspector is taken from wrangler's inspector proxy before any traffic: a session
-  // of our own is opened straight at the runtime and closed. In our runs that ended the proxy's
-  // session (its RSS stayed flat from then on), and wrangler does not reconnect it. Otherwise every
-  // D1 query and fetch of the sends becomes `Network` events that the proxy handles one by one, it
-  // falls minutes behind, and the runtime's inspector then answered no one: the heap could not be
-  // read at export time (README "Caveats").
-  const detached = await connectRuntimeInspector(kit.gatewayPgid(e.gw)).catch(() => null);
-  detached?.close();
-  kit.note(
-    `- wrangler's inspector proxy ${detached ? "detached from the isolate before any traffic (see README)" : "could not be detached (no runtime inspector found)"}`,
-  );
   let camp: SentCampaign;
   if (cfg.fill === "send") {
     kit.say(`  sending the campaign to export (${cfg.rows} recipients at ${cfg.sendMps}/s) …`);
@@ -88,12 +77,10 @@ export async function benchReport(e: SectionEnv, kit: Kit): Promise<void> {
   await kit.simSettled(e.sim);
   await sleep(2000); // Let the last queue batches finish: the export should have the machine.
   const pids = workerdPids(kit.gatewayPgid(e.gw));
-  const proxyPids = pids.filter((p) => !isRuntimeProcess(p));
   const url = `${e.gw.url}/v1/campaigns/${camp.id}/report.csv`;
 
   // 1. The memory, with the isolate's inspector attached: heap every 50 ms, RSS every 100 ms, a CPU
-  // profile. Straight at the runtime workerd, not through wrangler's inspector proxy, which lags
-  // for minutes after heavy traffic (README "Caveats").
+  // profile, straight at the runtime workerd.
   kit.say("  exporting with the inspector attached (heap, profile) …");
   const watched = await watchedExport(e, kit, url, auth, pids);
   kit.note(watched.notes.join("\n"));
@@ -113,16 +100,6 @@ export async function benchReport(e: SectionEnv, kit: Kit): Promise<void> {
   );
   kit.note(
     `- gateway CPU during it: ${fmt(cpuAll, 2)} s over ${fmt(seconds, 2)} s wall (${fmt((cpuAll * 1000 * 1000) / Math.max(1, rows), 1)} ms per 1000 rows), of which the runtime process — the Worker and its local D1 — ${fmt(cpuRuntime, 2)} s, wrangler's proxy ${fmt(cpuAll - cpuRuntime, 2)} s`,
-  );
-
-  // 3. What the export left behind in wrangler's proxy workerd (a dev-only cost, see README).
-  const proxyCpu0 = proxyPids.reduce((s, p) => s + cpuSecondsOf(p), 0);
-  const proxyRss0 = memOfAll(proxyPids).rss;
-  await sleep(10_000);
-  const proxyCpu = proxyPids.reduce((s, p) => s + cpuSecondsOf(p), 0) - proxyCpu0;
-  const proxyRss = memOfAll(proxyPids).rss;
-  kit.note(
-    `- afterwards, wrangler's proxy workerd (pid ${proxyPids.join(", ")}): ${fmt(proxyCpu, 1)} s of CPU in the 10 s after the export, RSS ${mb(proxyRss0)} → ${mb(proxyRss)}`,
   );
 
   kit.verdict(

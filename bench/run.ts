@@ -9,13 +9,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { simAccepted } from "./fixtures";
 import { bareLoop, callJson, expectJson, pacedLoop, postStream } from "./http";
-import {
-  connectInspector,
-  type Inspector,
-  inclusiveShares,
-  inspectorPortOf,
-  topFunctions,
-} from "./inspector";
+import { connectRuntimeInspector, type Inspector, inclusiveShares, topFunctions } from "./inspector";
 import type { Kit } from "./kit";
 import { busiestThread, cpuSecondsOf, fdCount, memOfAll, threadCpu, workerdPids } from "./procs";
 import { benchReport } from "./report";
@@ -137,11 +131,9 @@ interface Env {
 }
 
 async function openInspector(gw: Gateway): Promise<Inspector | null> {
-  const port = inspectorPortOf(gatewayPgid(gw));
-  if (!port) return null;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connectInspector(port);
+      return await connectRuntimeInspector(gatewayPgid(gw));
     } catch (err) {
       if (attempt >= 3) {
         say(`  (inspector unavailable: ${err instanceof Error ? err.message : String(err)})`);
@@ -441,6 +433,8 @@ function describeRun(mps: number, r: CampaignRun): string[] {
   const jobs = Math.ceil(r.n / jobSizeFor(mps));
   const d1s = densestWindow(r.times, 1000);
   const d100 = densestWindow(r.times, 100);
+  const t1s = densestWindow(r.tap.departures, 1000);
+  const t100 = densestWindow(r.tap.departures, 100);
   const runs1s = seqRuns(r.records, d1s.from, d1s.to);
   const runs100 = seqRuns(r.records, d100.from, d100.to);
   const deliveries = r.batches.reduce((sum, b) => sum + b[1], 0);
@@ -453,7 +447,7 @@ function describeRun(mps: number, r: CampaignRun): string[] {
     `- sends per wall second: min ${ps.min}, median ${ps.median}, max ${ps.max} over ${ps.seconds} full seconds`,
     `- gaps between consecutive sends: median ${fmt(g.medianGapMs, 2)} ms (planned interval ${fmt(intervalMs, 2)} ms); ${g.stalls} stalls > ${fmt(g.thresholdMs, 0)} ms losing ${fmt(g.lostMs / 1000, 2)} s in all (${pct(g.lostMs / Math.max(1, f.last - f.first))} of the sending time), median period between stalls ${fmt(g.stallPeriodMs / 1000, 2)} s; longest [s after the first send, ms]: ${g.longest.map(([at, gap]) => `[${fmt(at / 1000, 1)}, ${gap}]`).join(" ")}`,
     `- queue: the campaign fanned out into ${jobs} jobs of ≤ ${jobSizeFor(mps)}; the consumer was handed ${deliveries} job deliveries in ${r.batches.length} batches (wrangler's log; extra deliveries = jobs deferred or rescheduled: ${deliveries - jobs}); batch sizes ${summarize(r.batches.map((b) => b[1]))}, batch durations ${summarize(r.batches.map((b) => b[2]))} ms`,
-    `- as the gateway emitted them (arrival at the tap in front of the simulator, ${r.tap.departures.length} requests): max ${maxInWindow(r.tap.departures, 1000)} in any 1 s, densest 100 ms ${maxInWindow(r.tap.departures, 100)}; sends in flight: mean ${fmt(r.tap.meanInFlight, 1)}, peak ${r.tap.maxInFlight}`,
+    `- as the gateway emitted them (arrival at the tap in front of the simulator, ${r.tap.departures.length} requests): max ${t1s.count} in any 1 s (at +${fmt((t1s.from - f.first) / 1000, 1)} s), densest 100 ms ${t100.count} (at +${fmt((t100.from - f.first) / 1000, 2)} s); sends in flight: mean ${fmt(r.tap.meanInFlight, 1)}, peak ${r.tap.maxInFlight}`,
     `- open file descriptors of the gateway's workerd processes (max seen): ${r.maxFds.join(", ")}`,
     `- CPU during the run: gateway workerd ${fmt(r.gatewayCpuS)} s (${fmt((r.gatewayCpuS * 1000) / Math.max(1, r.times.length), 2)} ms per accepted send, of which the runtime process — Worker, local D1, DOs, queue — ${fmt(r.gatewayRuntimeCpuS)} s, the rest wrangler's proxy; its busiest thread ${fmt(r.gatewayBusiestThreadS)} s = ${pct(r.gatewayBusiestThreadS / r.wallS)} of the wall time), simulator workerd ${fmt(r.simCpuS)} s, over ${fmt(r.wallS)} s wall`,
   ];
@@ -478,7 +472,7 @@ async function calibrate(e: Env): Promise<Calibration> {
     `- concurrency 1: ${fmt(c1.f.overallRate)}/s, latency mean ${fmt(c1.r.meanLatencyMs, 2)} ms (p50 ${fmt(c1.r.p50LatencyMs, 2)}, p99 ${fmt(c1.r.p99LatencyMs, 2)}); simulator CPU ${fmt((c1.simCpuS * 1000) / Math.max(1, c1.times.length), 2)} ms per send`,
   );
   note(
-    `- concurrency 16: ${fmt(c16.f.overallRate)}/s, latency mean ${fmt(c16.r.meanLatencyMs, 2)} ms; simulator CPU ${fmt((c16.simCpuS * 1000) / Math.max(1, c16.times.length), 2)} ms per send (both of its workerd processes: wrangler's proxy and the Worker)`,
+    `- concurrency 16: ${fmt(c16.f.overallRate)}/s, latency mean ${fmt(c16.r.meanLatencyMs, 2)} ms; simulator CPU ${fmt((c16.simCpuS * 1000) / Math.max(1, c16.times.length), 2)} ms per send (its workerd processes; the Graph traffic reaches the Worker's own socket, not wrangler's proxy)`,
   );
   // The control for the pacing figures: a perfectly paced sender at the gateway's 80/s interval.
   const ctrlCap = 80;
@@ -496,7 +490,7 @@ async function calibrate(e: Env): Promise<Calibration> {
   const st = await numberStats(e.sim, num.phoneNumberId);
   const depMax = maxInWindow(paced.departures, 1000);
   note(
-    `- control: a Node loop pacing ${CFG.controlN} sends at the gateway's 80/s interval (${fmt(intervalMs, 2)} ms, late slots skipped): departures max ${depMax} in any 1 s (densest 100 ms ${maxInWindow(paced.departures, 100)}); at the tap max ${maxInWindow(atTap, 1000)} (densest 100 ms ${maxInWindow(atTap, 100)}); the simulator counted maxInAnySecond **${st.maxInAnySecond}** (densest 100 ms of its stamps ${maxInWindow(arrivals, 100)}), ${paced.ok} answered 200, ${paced.skippedSlots} slots skipped. The difference is the jitter of the path (the simulator's two workerd processes on this shared machine), which no sender can control`,
+    `- control: a Node loop pacing ${CFG.controlN} sends at the gateway's 80/s interval (${fmt(intervalMs, 2)} ms, late slots skipped): departures max ${depMax} in any 1 s (densest 100 ms ${maxInWindow(paced.departures, 100)}); at the tap max ${maxInWindow(atTap, 1000)} (densest 100 ms ${maxInWindow(atTap, 100)}); the simulator counted maxInAnySecond **${st.maxInAnySecond}** (densest 100 ms of its stamps ${maxInWindow(arrivals, 100)}), ${paced.ok} answered 200, ${paced.skippedSlots} slots skipped. Any difference is the jitter of the path (the tap, then the simulator's workerd, on this shared machine), which no sender can control`,
   );
   verdict(
     "control: perfectly paced 80/s sender, max in any 1 s as the simulator counts",
@@ -713,7 +707,7 @@ async function profileWith(e: Env, n: number): Promise<void> {
   }
   const { profile } = await e.inspector.call("Profiler.stop", {}, 120_000);
   note(
-    "- (an attached inspector slows the isolate and makes wrangler's inspector proxy leak a loopback socket per runtime event, so the pacing figures of this run are not representative; see §1 for those)",
+    "- (an attached inspector slows the isolate, so the pacing figures of this run are not representative; see §1 for those)",
   );
   for (const l of describeRun(80, r)) note(l);
   const inc = inclusiveShares(profile, PROFILED);
@@ -794,7 +788,7 @@ async function intakeOnce(e: Env, rows: number) {
     csvRows(rows),
     15 * 60_000,
   );
-  // Detach before anything is sent (see README: the attached inspector leaks sockets per event).
+  // Detach before anything is sent: an attached inspector slows the isolate.
   sampling = false;
   await heapSampler;
   e.inspector?.close();
@@ -997,11 +991,16 @@ async function main(): Promise<void> {
     startTimeoutMs: 240_000,
   });
   cleanups.push(() => sim.stop());
+  // The Graph traffic (the gateway's and the bare loops') reaches the simulator Worker's own socket,
+  // not wrangler's dev proxy in front of it (see Sim.directPort).
+  if (sim.directPort) tap.retarget(sim.directPort);
+  else
+    say("  (the simulator's own socket was not found: its Graph traffic goes through wrangler's dev proxy)");
   say(
-    `servers up in ${fmt((Date.now() - t) / 1000)} s: gateway ${gw.url} (workerd ${workerdPids(gatewayPgid(gw)).join(",")}), simulator ${sim.url} (workerd ${workerdPids(sim.pgid).join(",")})`,
+    `servers up in ${fmt((Date.now() - t) / 1000)} s: gateway ${gw.url} (workerd ${workerdPids(gatewayPgid(gw)).join(",")}), simulator ${sim.url}, its own socket :${sim.directPort ?? "?"} (workerd ${workerdPids(sim.pgid).join(",")})`,
   );
-  // The inspector is attached only for the profile and the intake: while a DevTools client is
-  // attached, wrangler's inspector proxy leaks a loopback socket per runtime event (see README).
+  // The inspector is attached only for the profile and the intake (and the report's first export):
+  // an attached inspector slows the isolate.
   const e: Env = { harness, source, gw, sim, inspector: null, tap };
   cleanups.push(async () => e.inspector?.close());
 
@@ -1014,9 +1013,8 @@ async function main(): Promise<void> {
       note(`\n**calibration failed**: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
-  // A fresh gateway when an earlier section used this one: thousands of sends leave wrangler's
-  // inspector proxy minutes behind (README "Caveats"); the gateway then answers late or not at
-  // all (a webhook run once timed out creating its bot), and the report's heap is read through it.
+  // A fresh gateway when an earlier section used this one: its workerd then holds nothing from the
+  // sections above (memory, D1 size, queue backlog), so each section's figures stand on their own.
   const freshGatewayAfter = async (e: Env, earlier: string[], what: string) => {
     if (!earlier.some((s) => CFG.only.has(s))) return;
     say(`  restarting the gateway for ${what} …`);

@@ -34,7 +34,9 @@ import {
   supervise,
   sweepStaleDirs,
   waitReady,
+  withoutInspectorProxy,
 } from "../scripts/lib/process-group.mjs";
+import { listeningPorts, workerdPids } from "./procs";
 
 export { sleep } from "../scripts/lib/process-group.mjs";
 
@@ -120,6 +122,14 @@ export interface SimOptions {
 export interface Sim {
   url: string;
   port: number;
+  /**
+   * The simulator Worker's own socket in its runtime workerd (miniflare's entry), behind which there
+   * is no further hop: wrangler's dev proxy (`port`) is a second workerd process that relays each
+   * request and, on a busy machine, bunches them, so the simulator would count arrivals closer
+   * together than they left the tap. Meta counts at its edge, so the Graph traffic goes here.
+   * Null when it could not be found (then `port`).
+   */
+  directPort: number | null;
   pgid: number;
   logs(): string;
   stop(): Promise<void>;
@@ -130,7 +140,7 @@ export async function startSim(opts: SimOptions): Promise<Sim> {
   const emptyEnvFile = join(persistDir, "empty.env");
   writeFileSync(emptyEnvFile, ""); // sim/.dev.vars must not leak settings into the run.
   const logFile = join(persistDir, "wrangler.log");
-  const env: NodeJS.ProcessEnv = {
+  const env: NodeJS.ProcessEnv = withoutInspectorProxy({
     ...process.env,
     CI: "true",
     WRANGLER_SEND_METRICS: "false",
@@ -138,7 +148,7 @@ export async function startSim(opts: SimOptions): Promise<Sim> {
     WRANGLER_LOG: "warn",
     NO_COLOR: "1",
     FORCE_COLOR: "0",
-  };
+  });
   delete env.CLOUDFLARE_INCLUDE_PROCESS_ENV;
   delete env.CLOUDFLARE_ENV;
   delete env.NODE_OPTIONS;
@@ -193,5 +203,21 @@ export async function startSim(opts: SimOptions): Promise<Sim> {
     await stop();
     throw err;
   }
-  return { url, port: opts.port, pgid: dev.pgid, logs, stop };
+  const directPort = await findDirectPort(dev.pgid, opts.port);
+  return { url, port: opts.port, directPort, pgid: dev.pgid, logs, stop };
+}
+
+/** The one port of the group's workerd processes, besides wrangler's, that serves the simulator. */
+async function findDirectPort(pgid: number, proxyPort: number): Promise<number | null> {
+  const found: number[] = [];
+  for (const pid of workerdPids(pgid))
+    for (const port of listeningPorts(pid)) {
+      if (port === proxyPort) continue;
+      const res = await fetch(`http://127.0.0.1:${port}/_sim/stats`, {
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => null);
+      if (res?.status === 200 && (res.headers.get("content-type") ?? "").includes("json")) found.push(port);
+      await res?.body?.cancel();
+    }
+  return found.length === 1 ? (found[0] as number) : null;
 }

@@ -33,7 +33,12 @@ export class Tap {
   private markAt = Date.now();
   port = 0;
 
-  constructor(private readonly targetPort: number) {}
+  constructor(private targetPort: number) {}
+
+  /** Where new connections go from now on (the simulator's address is known only once it runs). */
+  retarget(port: number): void {
+    this.targetPort = port;
+  }
 
   async listen(): Promise<number> {
     this.server = net.createServer((client) => this.connection(client));

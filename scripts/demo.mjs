@@ -57,6 +57,7 @@ import {
   supervise,
   sweepStaleDirs,
   waitReady,
+  withoutInspectorProxy,
 } from "./lib/process-group.mjs";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -207,7 +208,8 @@ process.on("exit", () => {
  * queue's jobs and the Durable Objects' memory).
  */
 function childEnv(wranglerLog, registry) {
-  const env = {
+  // No inspector proxy: it multiplies the Workers' CPU per request (lib/process-group.mjs).
+  const env = withoutInspectorProxy({
     ...process.env,
     WRANGLER_REGISTRY_PATH: registry,
     CI: "true", // no interactive prompts (migrations) and no interactive dev session
@@ -215,7 +217,7 @@ function childEnv(wranglerLog, registry) {
     WRANGLER_LOG: wranglerLog,
     NO_COLOR: "1",
     FORCE_COLOR: "0",
-  };
+  });
   // Nothing from the caller's environment or a .env file may leak settings into the Workers.
   delete env.CLOUDFLARE_INCLUDE_PROCESS_ENV;
   delete env.CLOUDFLARE_ENV;

@@ -98,3 +98,9 @@ export interface SweepOptions {
 export function sweepStaleDirs(prefix: string, opts?: SweepOptions): void;
 
 export function sleep(ms: number): Promise<void>;
+
+/**
+ * `env` for a `wrangler dev` whose inspector proxy stays off (wrangler skips it when
+ * VSCODE_INSPECTOR_OPTIONS is set); the runtime's own inspector stays available.
+ */
+export function withoutInspectorProxy(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;

@@ -30,6 +30,7 @@ import {
   supervise,
   sweepStaleDirs,
   waitReady,
+  withoutInspectorProxy,
 } from "../../scripts/lib/process-group.mjs";
 
 export { freePort };
@@ -67,14 +68,15 @@ export interface Gateway {
 }
 
 function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
+  // No inspector proxy: it multiplies the Worker's CPU per request (process-group.mjs).
+  const env: NodeJS.ProcessEnv = withoutInspectorProxy({
     ...process.env,
     CI: "true", // no interactive prompts (migrations), no interactive dev session
     WRANGLER_SEND_METRICS: "false",
     WRANGLER_LOG: "log",
     NO_COLOR: "1",
     FORCE_COLOR: "0",
-  };
+  });
   // Neither process.env nor a .env file may leak settings into the Worker.
   delete env.CLOUDFLARE_INCLUDE_PROCESS_ENV;
   delete env.CLOUDFLARE_ENV;
