@@ -170,6 +170,11 @@ describe("WabaGate parking and alarms (Durable Object)", () => {
 
   it("parks a job booked too far ahead; its alarm re-enqueues it once the number has room, and it is sent", async () => {
     const bot = await setupBot({ onboarding: "ELIGIBLE", throughputMps: 80 });
+    // Book the number 20 s ahead before the message's job can reach it (the send queue delivers
+    // at once: max_batch_timeout = 0).
+    const stub = gate(bot.wabaId);
+    const bookedAt = Date.now();
+    await stub.acquire(bot.phoneNumberId, 80, 80 * 20);
     const res = await gw("/v1/messages", {
       method: "POST",
       key: bot.apiKey,
@@ -178,9 +183,6 @@ describe("WabaGate parking and alarms (Durable Object)", () => {
         template: { name: "order_update", language: "pt_BR", params: ["A-1"] },
       },
     });
-    // Book the number 20 s ahead before the message's job reaches it.
-    const stub = gate(bot.wabaId);
-    await stub.acquire(bot.phoneNumberId, 80, 80 * 20);
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     // An individual send goes through the same queue job as a campaign; wait for it to park
@@ -194,9 +196,11 @@ describe("WabaGate parking and alarms (Durable Object)", () => {
     const alarmAt = await runInDurableObject(stub, (_: WabaGate, state: DurableObjectState) =>
       state.storage.getAlarm(),
     );
-    // The alarm is set for when the booking ahead is down to half the allowed wait.
-    expect(alarmAt).toBeGreaterThan(Date.now() + 20_000 - MAX_SLOT_WAIT_MS / 2 - 2_000);
-    expect(alarmAt).toBeLessThan(Date.now() + 20_000 - MAX_SLOT_WAIT_MS / 2 + 1_000);
+    // The alarm is set for when the booking ahead is down to half the allowed wait: 1600 slots of
+    // (1000 + jitter allowance) / 80 ms from the booking on.
+    const bookedUntil = bookedAt + 1600 * intervalFor(80, false, Number(env.PACING_JITTER_MS));
+    expect(alarmAt).toBeGreaterThanOrEqual(bookedUntil - MAX_SLOT_WAIT_MS / 2);
+    expect(alarmAt).toBeLessThan(bookedUntil - MAX_SLOT_WAIT_MS / 2 + 1_000);
 
     // The alarm fires early (as a retried alarm may): no room yet, so nothing leaves and it re-arms.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
