@@ -40,7 +40,7 @@ const READ_PAUSE = { ms: 50, everyBytes: 200 * 1024 };
 export async function benchReport(e: SectionEnv, kit: Kit): Promise<void> {
   const cfg = {
     rows: Math.max(1, kit.int("REPORT_ROWS", 100_000)),
-    sendMps: Math.min(1000, Math.max(1, kit.int("REPORT_SEND_MPS", 250))),
+    sendMps: Math.min(1000, Math.max(1, kit.int("REPORT_SEND_MPS", 600))),
     statuses: kit.int("REPORT_STATUSES", 1) === 1,
     /** `send` (the figure) or `cancel`: uploaded and cancelled at once, narrow rows, for quick runs. */
     fill: kit.setting("REPORT_FILL", "send") === "cancel" ? "cancel" : "send",

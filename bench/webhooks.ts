@@ -134,7 +134,7 @@ export async function benchWebhooks(e: SectionEnv, kit: Kit): Promise<void> {
     batch: Math.max(1, kit.int("WEBHOOK_BATCH", 20)),
     concurrency: Math.max(1, kit.int("WEBHOOK_CONCURRENCY", 8)),
     probeGapMs: kit.int("WEBHOOK_PROBE_GAP_MS", 20),
-    sendMps: Math.min(1000, Math.max(1, kit.int("WEBHOOK_SEND_MPS", 250))),
+    sendMps: Math.min(1000, Math.max(1, kit.int("WEBHOOK_SEND_MPS", 600))),
   };
   kit.note(
     `\n## 5. Webhook ingest (${cfg.messages} messages × 3 statuses, ${cfg.batch} statuses per POST, ${cfg.concurrency} POSTs in flight)\n`,
