@@ -138,7 +138,9 @@ export function streamGet(
 ): Promise<StreamedGet> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = http.get(url, { headers, timeout: timeoutMs }, (res) => {
+    // A connection of its own (`agent: false`): nothing an earlier request left on a kept-alive
+    // connection can hold it up, and an export is one long request, so it costs nothing.
+    const req = http.get(url, { headers, timeout: timeoutMs, agent: false }, (res) => {
       const headersMs = performance.now() - started;
       let bytes = 0;
       let lines = 0;
