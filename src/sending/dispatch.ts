@@ -139,8 +139,9 @@ export async function sendAtSlots(
     const started = await limiter.take(slotAt(slot) + SLOT_TOLERANCE_MS);
     slot += 1;
     if (!started) {
-      // Every connection is still busy when the slot ends: the slot goes unused (never late) and
-      // this message tries the next one.
+      // Every connection is still busy when the slot ends, or the slot was already over when the
+      // timer fired (a busy isolate): the slot goes unused (never late) and this message tries
+      // the next one.
       i -= 1;
       continue;
     }

@@ -21,15 +21,17 @@ export class InFlight {
 
   /**
    * Takes a permit, waiting at most until `deadline` (epoch ms). Resolves false when the deadline
-   * passed first; the caller must then not send.
+   * passed first, even with a permit free: the caller's slot is over (a timer that fired late on a
+   * busy isolate must not send late), and it must not send.
    */
   take(deadline: number): Promise<boolean> {
+    const wait = deadline - Date.now();
+    if (wait < 0) return Promise.resolve(false);
     if (this.active < this.max && this.waiters.length === 0) {
       this.active += 1;
       return Promise.resolve(true);
     }
-    const wait = deadline - Date.now();
-    if (wait <= 0) return Promise.resolve(false);
+    if (wait === 0) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const waiter = {
         resolve,

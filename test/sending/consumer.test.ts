@@ -198,9 +198,12 @@ describe("send queue consumer", () => {
 describe("sends in flight", () => {
   it("InFlight hands out at most `max` permits, first come first served, and gives up at the deadline", async () => {
     const limiter = new InFlight(2);
+    // A slot already over gets nothing, even with permits free: a late timer must not send late.
+    expect(await limiter.take(Date.now() - 1)).toBe(false);
+    expect(limiter.inFlight).toBe(0);
     expect(await limiter.take(Date.now())).toBe(true);
     expect(await limiter.take(Date.now())).toBe(true);
-    expect(await limiter.take(Date.now())).toBe(false); // deadline already passed
+    expect(await limiter.take(Date.now())).toBe(false); // none free, and no time left to wait
     const order: string[] = [];
     const first = limiter.take(Date.now() + 5_000).then((ok) => order.push(`first:${ok}`));
     const second = limiter.take(Date.now() + 5_000).then((ok) => order.push(`second:${ok}`));
