@@ -3,11 +3,12 @@
  * gateway against the Meta simulator, both under `wrangler dev`, talking real HTTP. See
  * bench/README.md.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { simAccepted } from "./fixtures";
+import { bareBodies, paramsOf, TEMPLATE } from "./bodies";
+import { phoneOf, simAccepted } from "./fixtures";
 import { bareLoop, callJson, expectJson, pacedLoop, postStream } from "./http";
 import { connectRuntimeInspector, type Inspector, inclusiveShares, topFunctions } from "./inspector";
 import type { Kit } from "./kit";
@@ -46,6 +47,8 @@ const CFG = {
   profileN: int("PROFILE_N", 1600),
   /** Sends of the perfectly paced control loop (80/s). */
   controlN: int("CONTROL_N", 1200),
+  /** 1 = a paced control sender runs beside the 80/s campaign (see benchPacing). */
+  beside: int("BESIDE_CONTROL", 1) === 1,
   /** A smaller intake first, to see whether memory grows with the size (0 = skip). */
   intakeSmallRows: int("INTAKE_SMALL_ROWS", 100_000),
   only: new Set(
@@ -61,7 +64,6 @@ const CFG = {
 
 /** Simulator per-number cap: far above the gateway's (≤ 1000/s) so Meta's cap never hides a burst. */
 const SIM_CAP = 100_000;
-const TEMPLATE = { name: "bench_offer", language: "en_US", body: "Hi {{1}}, the offer runs until {{2}}!" };
 const META_TOKEN = "bench-meta-token";
 const APP_SECRET = "bench-app-secret";
 const BUSINESS = "5060";
@@ -201,9 +203,6 @@ async function createBot(
   );
   return bot.apiKey as string;
 }
-
-const phoneOf = (i: number) => `+5511${910_000_000 + i}`;
-const paramsOf = (i: number) => [`Customer ${i}`, "31/12"];
 
 function audience(n: number) {
   return Array.from({ length: n }, (_, i) => ({ to: phoneOf(i), params: paramsOf(i) }));
@@ -424,6 +423,9 @@ function summarize(xs: number[]): string {
 /** The gateway's job size for a cap (src/campaigns/create.ts `jobSize`). */
 const jobSizeFor = (mps: number) => Math.min(500, Math.max(1, mps));
 
+/** A time relative to a run's first send, signed: "+12.3 s", "−0.05 s". */
+const offset = (ms: number, digits: number) => `${ms < 0 ? "−" : "+"}${fmt(Math.abs(ms) / 1000, digits)} s`;
+
 function describeRun(mps: number, r: CampaignRun): string[] {
   const f = rateFigures(r.times);
   const intervalMs = (1000 + JITTER_ALLOWANCE_MS) / mps;
@@ -447,7 +449,7 @@ function describeRun(mps: number, r: CampaignRun): string[] {
     `- sends per wall second: min ${ps.min}, median ${ps.median}, max ${ps.max} over ${ps.seconds} full seconds`,
     `- gaps between consecutive sends: median ${fmt(g.medianGapMs, 2)} ms (planned interval ${fmt(intervalMs, 2)} ms); ${g.stalls} stalls > ${fmt(g.thresholdMs, 0)} ms losing ${fmt(g.lostMs / 1000, 2)} s in all (${pct(g.lostMs / Math.max(1, f.last - f.first))} of the sending time), median period between stalls ${fmt(g.stallPeriodMs / 1000, 2)} s; longest [s after the first send, ms]: ${g.longest.map(([at, gap]) => `[${fmt(at / 1000, 1)}, ${gap}]`).join(" ")}`,
     `- queue: the campaign fanned out into ${jobs} jobs of ≤ ${jobSizeFor(mps)}; the consumer was handed ${deliveries} job deliveries in ${r.batches.length} batches (wrangler's log; extra deliveries = jobs deferred or rescheduled: ${deliveries - jobs}); batch sizes ${summarize(r.batches.map((b) => b[1]))}, batch durations ${summarize(r.batches.map((b) => b[2]))} ms`,
-    `- as the gateway emitted them (arrival at the tap in front of the simulator, ${r.tap.departures.length} requests): max ${t1s.count} in any 1 s (at +${fmt((t1s.from - f.first) / 1000, 1)} s), densest 100 ms ${t100.count} (at +${fmt((t100.from - f.first) / 1000, 2)} s); sends in flight: mean ${fmt(r.tap.meanInFlight, 1)}, peak ${r.tap.maxInFlight}`,
+    `- as the gateway emitted them (arrival at the tap in front of the simulator, ${r.tap.departures.length} requests): max ${t1s.count} in any 1 s (at ${offset(t1s.from - f.first, 1)}), densest 100 ms ${t100.count} (at ${offset(t100.from - f.first, 2)}); sends in flight: mean ${fmt(r.tap.meanInFlight, 1)}, peak ${r.tap.maxInFlight}`,
     `- open file descriptors of the gateway's workerd processes (max seen): ${r.maxFds.join(", ")}`,
     `- CPU during the run: gateway workerd ${fmt(r.gatewayCpuS)} s (${fmt((r.gatewayCpuS * 1000) / Math.max(1, r.times.length), 2)} ms per accepted send, of which the runtime process — Worker, local D1, DOs, queue — ${fmt(r.gatewayRuntimeCpuS)} s, the rest wrangler's proxy; its busiest thread ${fmt(r.gatewayBusiestThreadS)} s = ${pct(r.gatewayBusiestThreadS / r.wallS)} of the wall time), simulator workerd ${fmt(r.simCpuS)} s, over ${fmt(r.wallS)} s wall`,
   ];
@@ -539,7 +541,7 @@ async function benchPacing(e: Env, cal: Calibration | null): Promise<void> {
     // sends as many at the same interval, straight to the simulator's socket: what the simulator
     // counts for it is the path's own bunching in this very run (a hiccup of the simulator's
     // workerd shows in both streams at the same moment).
-    const beside = cap <= 100 ? besideControl(e, cap, size.n) : null;
+    const beside = cap <= 100 && CFG.beside ? besideControl(e, cap, size.n) : null;
     const r = await runCampaign(e, `pacing-${cap}`, cap, size.n);
     const ctrl = beside ? await beside : null;
     note(`### cap ${cap}/s\n`);
@@ -550,7 +552,7 @@ async function benchPacing(e: Env, cal: Calibration | null): Promise<void> {
       const inGatewaysDensest = ctrl.arrivals.filter((t) => t >= d1s.from && t < d1s.from + 1000).length;
       const c1s = densestWindow(ctrl.arrivals, 1000);
       note(
-        `- beside it, the paced Node sender (${ctrl.sent} sends at the same interval, another number, straight to the simulator's socket): departures max ${maxInWindow(ctrl.departures, 1000)} in any 1 s; the simulator counted maxInAnySecond **${ctrl.max}** for it (densest 1 s at +${fmt((c1s.from - (r.times[0] ?? c1s.from)) / 1000, 1)} s of the gateway's run, densest 100 ms ${maxInWindow(ctrl.arrivals, 100)}); in the second where the simulator counted the gateway's most, it counted ${inGatewaysDensest} of the sender's`,
+        `- beside it, the paced Node sender (${ctrl.sent} sends at the same interval, another number, straight to the simulator's socket): departures max ${maxInWindow(ctrl.departures, 1000)} in any 1 s; the simulator counted maxInAnySecond **${ctrl.max}** for it (densest 1 s at ${offset(c1s.from - (r.times[0] ?? c1s.from), 1)} of the gateway's run, densest 100 ms ${maxInWindow(ctrl.arrivals, 100)}); in the second where the simulator counted the gateway's most, it counted ${inGatewaysDensest} of the sender's`,
       );
       verdict(
         `control beside the ${cap}/s run: perfectly paced sender, max in any 1 s as the simulator counts`,
@@ -589,15 +591,30 @@ async function benchPacing(e: Env, cal: Calibration | null): Promise<void> {
   }
 }
 
-/** The paced control sender, run beside a pacing campaign (see benchPacing). */
+/**
+ * The paced control sender, run beside a pacing campaign (see benchPacing), in a Node process of
+ * its own (bench/paced-child.ts): its timers must not share an event loop with the tap.
+ */
 async function besideControl(e: Env, cap: number, n: number) {
   const num = await simNumber(e.sim, `control-beside-${cap}`);
-  const paced = await pacedLoop(
-    `http://127.0.0.1:${e.sim.directPort ?? e.sim.port}/v25.0/${num.phoneNumberId}/marketing_messages`,
-    { authorization: `Bearer ${META_TOKEN}` },
-    bareBodies(n),
-    (1000 + JITTER_ALLOWANCE_MS) / cap,
+  const url = `http://127.0.0.1:${e.sim.directPort ?? e.sim.port}/v25.0/${num.phoneNumberId}/marketing_messages`;
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      join(import.meta.dirname, "paced-child.ts"),
+      url,
+      `Bearer ${META_TOKEN}`,
+      String(n),
+      String((1000 + JITTER_ALLOWANCE_MS) / cap),
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
   );
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`the paced control sender exited with ${code}`);
+  const paced = JSON.parse(out) as { departures: number[] };
   const st = await numberStats(e.sim, num.phoneNumberId);
   return {
     sent: paced.departures.length,
@@ -609,23 +626,6 @@ async function besideControl(e: Env, cap: number, n: number) {
 
 // ---------------------------------------------------------------------------------------------
 // 2. Overhead
-
-function bareBodies(n: number): string[] {
-  return Array.from({ length: n }, (_, i) =>
-    JSON.stringify({
-      messaging_product: "whatsapp",
-      recipient_type: "individual",
-      to: phoneOf(i).slice(1),
-      type: "template",
-      template: {
-        name: TEMPLATE.name,
-        language: { code: TEMPLATE.language },
-        components: [{ type: "body", parameters: paramsOf(i).map((text) => ({ type: "text", text })) }],
-      },
-      product_policy: "STRICT",
-    }),
-  );
-}
 
 /** The bare loop: the gateway's exact request bodies, straight to the simulator. */
 async function bare(e: Env, label: string, route: string, n: number, concurrency: number) {
@@ -1037,7 +1037,7 @@ async function main(): Promise<void> {
   say(
     `servers up in ${fmt((Date.now() - t) / 1000)} s: gateway ${gw.url} (workerd ${workerdPids(gatewayPgid(gw)).join(",")}), simulator ${sim.url}, its own socket :${sim.directPort ?? "?"} (workerd ${workerdPids(sim.pgid).join(",")})`,
   );
-  // The inspector is attached only for the profile and the intake (and the report's first export):
+  // The inspector is attached only for the profile and the intake (and the report's second export):
   // an attached inspector slows the isolate.
   const e: Env = { harness, source, gw, sim, inspector: null, tap };
   cleanups.push(async () => e.inspector?.close());
