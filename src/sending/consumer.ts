@@ -1,4 +1,5 @@
 import { getConfig } from "../config";
+import { InTurn } from "../lib/in-turn";
 import { log } from "../lib/log";
 import { wabaGate } from "../routing/service";
 import { JobDeferred, sendAtSlots } from "./dispatch";
@@ -15,6 +16,11 @@ import { completeIfDone, loadJobContext, type Result, recordOutcomes } from "./s
 export async function handleSendBatch(batch: MessageBatch<QueueJob>, env: Env): Promise<void> {
   // One bound for the whole invocation: the runtime's connection limit is per invocation.
   const limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT);
+  // The jobs read their messages one after another, in batch order. Read all at once, each took
+  // the time of all fifteen (≈ 80 ms locally, where D1 shares the thread), and the number idled
+  // that long at every batch start; now the first job reads alone and starts sending, and the
+  // others read while it sends (their slots come later anyway).
+  const loads = new InTurn();
   await Promise.all(
     batch.messages.map(async (msg) => {
       if (!isQueueJob(msg.body)) {
@@ -23,7 +29,7 @@ export async function handleSendBatch(batch: MessageBatch<QueueJob>, env: Env): 
         return;
       }
       try {
-        await runJob(env, msg.body, limiter);
+        await runJob(env, msg.body, limiter, loads);
         msg.ack();
       } catch (err) {
         if (err instanceof JobDeferred) {
@@ -51,8 +57,9 @@ export async function runJob(
   env: Env,
   job: QueueJob,
   limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT),
+  loads = new InTurn(),
 ): Promise<void> {
-  const ctx = await loadJobContext(env, job);
+  const ctx = await loads.run(() => loadJobContext(env, job));
   if (!ctx) return;
   // A message that already carries a send intent but no wamid may have reached Meta: report it as
   // unknown rather than risk a second send.
