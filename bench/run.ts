@@ -525,7 +525,7 @@ function clampedSize(n: number, cap: number, cal: Calibration | null): { n: numb
   if (cut >= n) return { n, why: null };
   return {
     n: cut,
-    why: `cut from ${n} to ${cut}: the simulator takes only ≈ ${fmt(cal.capacity, 0)}/s on this machine now, below the ${fmt(ceiling, 0)}/s this cap asks for (BENCH_NO_CLAMP=1 runs the full size)`,
+    why: `cut from ${n} to ${cut}: the simulator takes ≈ ${fmt(cal.capacity, 0)}/s on this machine now, and this cap asks for ${fmt(ceiling, 0)}/s, over 80 % of that (BENCH_NO_CLAMP=1 runs the full size)`,
   };
 }
 
