@@ -1168,7 +1168,7 @@ function writeReport(state: "complete" | "partial" | "interrupted"): void {
     `- code under test: ${sourceDescription}`,
     `- settings: BENCH_NO_CLAMP=${CFG.noClamp ? 1 : 0}, BENCH_PACING_N=${CFG.pacingN}, BENCH_PACING_CAPS=${CFG.pacingCaps.join(",")}, BENCH_OVERHEAD_N=${CFG.overheadN}, BENCH_PROFILE_N=${CFG.profileN}, BENCH_CONTROL_N=${CFG.controlN}, BENCH_BESIDE_N=${CFG.besideN}, BENCH_INTAKE_SMALL_ROWS=${CFG.intakeSmallRows}, BENCH_INTAKE_ROWS=${CFG.intakeRows}, BENCH_ONLY=${[...CFG.only].join(",")}`,
     `- whole bench: ${fmt(elapsed / 60, 1)} min`,
-    "- setup: gateway and simulator each under their own `wrangler dev` (local D1/KV/DO/queues, fresh temp state, private dev registries), real HTTP between them through a timestamping TCP pass-through (the tap, bench/tap.ts) that the bare loops use too; simulator per-number cap 100000/s; auto-webhooks off",
+    "- setup: gateway and simulator each under their own `wrangler dev` (local D1/KV/DO/queues, fresh temp state, private dev registries, no inspector proxy), real HTTP between them through a timestamping TCP pass-through (the tap, bench/tap.ts) to the simulator Worker's own socket, which the bare loops use too; simulator per-number cap 100000/s; auto-webhooks off",
     "",
     "## Summary",
     "",
