@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { bareBodies, paramsOf, TEMPLATE } from "./bodies";
-import { phoneOf, simAccepted } from "./fixtures";
+import { csvRows, phoneOf, simAccepted } from "./fixtures";
 import { bareLoop, callJson, expectJson, pacedLoop, postStream } from "./http";
 import { connectRuntimeInspector, type Inspector, inclusiveShares, topFunctions } from "./inspector";
 import type { Kit } from "./kit";
@@ -773,17 +773,6 @@ async function profileWith(e: Env, n: number): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // 3. Intake
-
-function* csvRows(n: number): Generator<string> {
-  yield "phone,name,until\r\n";
-  const per = 2000;
-  for (let i = 0; i < n; i += per) {
-    let s = "";
-    for (let k = i; k < Math.min(n, i + per); k++)
-      s += `${phoneOf(k)},Customer Name ${String(k).padStart(7, "0")},31/12/2026\r\n`;
-    yield s;
-  }
-}
 
 async function intakeOnce(e: Env, rows: number) {
   const num = await simNumber(e.sim, `intake-${rows}`);
