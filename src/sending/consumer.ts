@@ -68,8 +68,11 @@ export async function runJob(
     outcome: { kind: "unknown", title: "" },
     attempts: message.attempts,
   }));
-  if (ctx.sendable.length > 0)
-    results.push(...(await sendAtSlots(env, ctx, wabaGate(env, ctx.bot.wabaId), limiter)));
+  if (ctx.sendable.length > 0) {
+    const gate = wabaGate(env, ctx.bot.wabaId);
+    const record = (early: Result[]) => recordOutcomes(env, ctx, early);
+    results.push(...(await sendAtSlots(env, ctx, gate, limiter, record)));
+  }
   await recordOutcomes(env, ctx, results);
 }
 

@@ -31,6 +31,16 @@ const CLAIMED_WAIT_MS = 1_000;
 /** How many times a job that fell behind books fresh slots before it goes back to the queue. */
 const MAX_REFILLS = 3;
 
+/**
+ * A job about to wait longer than this for fresh slots records what it has sent so far first, so
+ * wamids Meta already gave are never held through the wait (a crash during it would otherwise
+ * report them as outcome unknown).
+ */
+const HOLD_RESULTS_MS = 1_000;
+
+/** Writes the outcomes of some of a job's messages (disjoint from every other call's). */
+export type RecordResults = (results: Result[]) => Promise<void>;
+
 /** Claimed but not sent: the intent is cleared and the attempt not counted. */
 const RESCHEDULED: SendOutcome = { kind: "rescheduled", claimed: true };
 const RESCHEDULED_UNCLAIMED: SendOutcome = { kind: "rescheduled", claimed: false };
@@ -54,12 +64,17 @@ const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, m
  * `limiter` bounds the sends in flight of the whole consumer invocation (all its jobs share it): a
  * send leaves only at its slot (within SLOT_TOLERANCE_MS) and with a connection free, otherwise
  * its message waits for the next slot.
+ *
+ * Returns the results not yet given to `record`: before a wait for slots further out than
+ * HOLD_RESULTS_MS, the sends made so far are recorded as soon as they settle (without holding up
+ * the loop). A failed early record is not lost: its results are returned with the rest.
  */
 export async function sendAtSlots(
   env: Env,
   ctx: JobContext,
   gate: Gate,
   limiter: InFlight,
+  record: RecordResults,
 ): Promise<Result[]> {
   const { bot } = ctx;
   const grant: Grant | Deferral = await gate.acquireOrPark(
@@ -77,6 +92,22 @@ export async function sendAtSlots(
   const io: SendIo = { client, gate, limiter, droppedStatus: false };
   const sends: Promise<Result>[] = [];
   const results: Result[] = [];
+  const early: Promise<void>[] = [];
+  const recordSoFar = () => {
+    const sent = sends.splice(0);
+    early.push(
+      Promise.all(sent).then(async (settled) => {
+        try {
+          await record(settled);
+        } catch (err) {
+          log.warn("outcomes_not_recorded_early", {
+            error: err instanceof Error ? err.message : "unknown",
+          });
+          results.push(...settled); // recorded with the rest when the job ends
+        }
+      }),
+    );
+  };
   const claimed = new Map<string, number>();
   let claimedUpTo = 0; // messages [0, claimedUpTo) have been through a claim
   let slot = 0;
@@ -103,6 +134,7 @@ export async function sendAtSlots(
             )
           : null;
       if (fresh) {
+        if (sends.length > 0 && fresh.startAt - Date.now() > HOLD_RESULTS_MS) recordSoFar();
         refills += 1;
         slots = fresh;
         slot = 0;
@@ -154,6 +186,7 @@ export async function sendAtSlots(
     );
   }
   results.push(...(await Promise.all(sends)));
+  await Promise.all(early);
   return results;
 }
 

@@ -3,10 +3,11 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { jobRetryDelaySeconds, runJob } from "../../src/sending/consumer";
+import { sendAtSlots } from "../../src/sending/dispatch";
 import { InFlight } from "../../src/sending/in-flight";
 import type { QueueJob } from "../../src/sending/jobs";
 import { OUTCOME_UNKNOWN_TITLE } from "../../src/sending/outcome";
-import { loadJobContext, recordOutcomes } from "../../src/sending/store";
+import { loadJobContext, type Result, recordOutcomes } from "../../src/sending/store";
 import { gw, setupBot, sim, type TestBot } from "../helpers";
 
 afterEach(async () => {
@@ -14,25 +15,43 @@ afterEach(async () => {
 });
 
 let seq = 0;
-/** A one-message campaign written straight to D1, not enqueued: the test delivers the job itself. */
-async function seedMessage(bot: TestBot, over: { intent?: boolean; route?: "mm_lite" | "cloud_api" } = {}) {
+/** A campaign of `count` messages written straight to D1, not enqueued: the test delivers the job itself. */
+async function seedMessage(
+  bot: TestBot,
+  over: { intent?: boolean; route?: "mm_lite" | "cloud_api"; count?: number } = {},
+) {
   seq += 1;
   const campaignId = `cmp_test${seq}`;
-  const messageId = `msg_test${seq}`;
+  const count = over.count ?? 1;
+  const messageIds = Array.from({ length: count }, (_, k) =>
+    k === 0 ? `msg_test${seq}` : `msg_test${seq}_${k}`,
+  );
   const now = new Date().toISOString();
   const route = over.route ?? "cloud_api";
   await env.DB.batch([
     env.DB.prepare(
       `INSERT INTO campaigns (id, bot_id, name, type, template_name, template_language, template_category, route, route_reason, status, total, count_queued, created_at)
-       VALUES (?, ?, 'test', 'individual', 'fall_sale', 'pt_BR', 'MARKETING', ?, 'waba_not_onboarded', 'sending', 1, 1, ?)`,
-    ).bind(campaignId, bot.id, route, now),
-    env.DB.prepare(
-      `INSERT INTO messages (id, campaign_id, bot_id, seq, "to", params, route, route_reason, status, send_intent_at, attempts, created_at)
-       VALUES (?, ?, ?, 0, '+5511999990001', '["Ana","15/08"]', ?, 'waba_not_onboarded', 'queued', ?, ?, ?)`,
-    ).bind(messageId, campaignId, bot.id, route, over.intent ? now : null, over.intent ? 1 : 0, now),
+       VALUES (?, ?, 'test', ?, 'fall_sale', 'pt_BR', 'MARKETING', ?, 'waba_not_onboarded', 'sending', ?, ?, ?)`,
+    ).bind(campaignId, bot.id, count === 1 ? "individual" : "batch", route, count, count, now),
+    ...messageIds.map((id, k) =>
+      env.DB.prepare(
+        `INSERT INTO messages (id, campaign_id, bot_id, seq, "to", params, route, route_reason, status, send_intent_at, attempts, created_at)
+         VALUES (?, ?, ?, ?, ?, '["Ana","15/08"]', ?, 'waba_not_onboarded', 'queued', ?, ?, ?)`,
+      ).bind(
+        id,
+        campaignId,
+        bot.id,
+        k,
+        `+55119999${String(k + 1).padStart(5, "0")}`,
+        route,
+        over.intent ? now : null,
+        over.intent ? 1 : 0,
+        now,
+      ),
+    ),
   ]);
-  const job: QueueJob = { v: 1, kind: "send", campaignId, botId: bot.id, messageIds: [messageId] };
-  return { campaignId, messageId, job };
+  const job: QueueJob = { v: 1, kind: "send", campaignId, botId: bot.id, messageIds };
+  return { campaignId, messageId: messageIds[0] as string, messageIds, job };
 }
 
 async function deliver(jobs: unknown[], queue = "mmlite-send") {
@@ -240,6 +259,61 @@ describe("sends in flight", () => {
     }
     expect(row).toMatchObject({ status: "accepted", attempts: 1 });
     expect(await sendsAtMeta(bot)).toHaveLength(1);
+  });
+});
+
+describe("a job waiting for far slots", () => {
+  it("records what it already sent before the wait, and the rest when it ends, each once", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job, messageIds } = await seedMessage(bot, { count: 2 });
+    const ctx = await loadJobContext(env, job);
+    if (!ctx) throw new Error("no job context");
+    // A scripted WABA gate: one slot now, then (the job is out of slots) the next one 1.5 s out,
+    // as when the number's schedule is booked far ahead.
+    const farAt = { value: 0 };
+    const gate = {
+      acquireOrPark: async () => ({ startAt: Date.now(), intervalMs: 100, count: 1 }),
+      acquireWithin: async () => {
+        farAt.value = Date.now() + 1_500;
+        return { startAt: farAt.value, intervalMs: 100, count: 1 };
+      },
+    };
+    const recorded: { ids: string[]; at: number }[] = [];
+    const record = async (results: Result[]) => {
+      recorded.push({ ids: results.map((r) => r.message.id), at: Date.now() });
+      await recordOutcomes(env, ctx, results);
+    };
+    const rest = await sendAtSlots(env, ctx, gate as never, new InFlight(6), record);
+    // The first send was recorded (wamid in D1) before the far slot came, not when the job ended.
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]?.ids).toEqual([messageIds[0]]);
+    expect(recorded[0]?.at).toBeLessThan(farAt.value);
+    // The second is returned for the job's final write, and nothing twice.
+    expect(rest.map((r) => r.message.id)).toEqual([messageIds[1]]);
+    expect(rest[0]?.outcome.kind).toBe("accepted");
+    await recordOutcomes(env, ctx, rest);
+    for (const id of messageIds) expect(await message(id)).toMatchObject({ status: "accepted", attempts: 1 });
+    expect(await sendsAtMeta(bot)).toHaveLength(2);
+  });
+
+  it("a failed early write loses nothing: those results come back with the rest", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job, messageIds } = await seedMessage(bot, { count: 2 });
+    const ctx = await loadJobContext(env, job);
+    if (!ctx) throw new Error("no job context");
+    const gate = {
+      acquireOrPark: async () => ({ startAt: Date.now(), intervalMs: 100, count: 1 }),
+      acquireWithin: async () => ({ startAt: Date.now() + 1_200, intervalMs: 100, count: 1 }),
+    };
+    let tries = 0;
+    const record = async () => {
+      tries += 1;
+      throw new Error("D1 unavailable");
+    };
+    const rest = await sendAtSlots(env, ctx, gate as never, new InFlight(6), record);
+    expect(tries).toBe(1); // the early write was attempted, and failed
+    expect(rest.map((r) => r.message.id).sort()).toEqual([...messageIds].sort());
+    expect(rest.every((r) => r.outcome.kind === "accepted")).toBe(true);
   });
 });
 
