@@ -181,6 +181,11 @@ export const messages = sqliteTable(
     // Duplicates of a campaign's audience are dropped by this index (INSERT … ON CONFLICT DO NOTHING).
     uniqueIndex("messages_campaign_to").on(t.campaignId, t.to).where(sql`status <> 'invalid'`),
     uniqueIndex("messages_wamid").on(t.wamid).where(sql`wamid IS NOT NULL`),
+    // Claims still open (intent recorded, no wamid, not resolved): only the blocks being sent right
+    // now, so the index stays tiny; the cron finds claims abandoned by a crashed job through it.
+    index("messages_open_claims")
+      .on(t.sendIntentAt)
+      .where(sql`status = 'queued' AND send_intent_at IS NOT NULL AND wamid IS NULL`),
   ],
 );
 

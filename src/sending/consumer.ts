@@ -76,7 +76,11 @@ export async function runJob(
   await recordOutcomes(env, ctx, results);
 }
 
-/** Messages that exhausted the queue's retries: recorded as failed, never silently dropped. */
+/**
+ * Messages that exhausted the queue's retries: recorded as failed, never silently dropped. Claimed
+ * ones (intent, no wamid) are left to the cron (sweeper.ts `resolveAbandonedClaims`): another copy
+ * of the job may still be sending them, and past any job's lifetime they end as outcome unknown.
+ */
 export async function handleDeadLetters(batch: MessageBatch<QueueJob>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
     const job = msg.body;

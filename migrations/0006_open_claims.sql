@@ -1,0 +1,1 @@
+CREATE INDEX `messages_open_claims` ON `messages` (`send_intent_at`) WHERE status = 'queued' AND send_intent_at IS NOT NULL AND wamid IS NULL;
