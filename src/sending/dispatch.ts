@@ -149,16 +149,16 @@ export async function sendAtSlots(
       await sleep(slotAt(slot) - CLAIM_LEAD_MS - Date.now());
       const block = ctx.sendable.slice(i, i + perBlock);
       claimedUpTo = i + block.length;
-      for (const [id, attempts] of await claim(
+      const taken = await claim(
         env,
-        ctx.campaign.id,
+        ctx,
         block.map((m) => m.id),
-      ))
-        claimed.set(id, attempts);
-      // Nothing claimable: the campaign was cancelled, or another consumer holds these. Stop
-      // rather than wait out the remaining slots; the rest get a job of their own (which finds
-      // nothing to do if the campaign was cancelled).
-      if (!block.some((m) => claimed.has(m.id))) {
+      );
+      for (const [id, attempts] of taken.claimed) claimed.set(id, attempts);
+      // Nothing claimable (and not because the numbers opted out): the campaign was cancelled,
+      // or another consumer holds these. Stop rather than wait out the remaining slots; the rest
+      // get a job of their own (which finds nothing to do if the campaign was cancelled).
+      if (taken.claimed.size === 0 && taken.optedOut.size === 0) {
         results.push(...reschedule(ctx.sendable, claimedUpTo, claimed, claimedUpTo));
         break;
       }

@@ -81,8 +81,8 @@ export async function loadJobContext(env: Env, job: QueueJob): Promise<JobContex
 }
 
 /**
- * Opt-outs (api.md "Opt-outs"): a marketing message to a number that stopped the WABA's marketing
- * messages is never sent; it fails with Meta's code 131050. One query per job, one write if any.
+ * Opt-outs known when the job starts fail before it books slots for them (an unused slot is lost
+ * to the number); `claim` checks again just before each block leaves.
  */
 async function failOptedOut(
   env: Env,
@@ -105,28 +105,58 @@ async function failOptedOut(
   return ids;
 }
 
+export interface Claim {
+  /** Claimed messages and their attempt counts (this attempt included): send these. */
+  claimed: Map<string, number>;
+  /** Messages of the block that failed with 131050 instead: their number opted out. */
+  optedOut: Set<string>;
+}
+
 /**
  * Record the send intent of messages about to be sent, in one statement. Only rows still queued
  * and without an intent are claimed, so two consumers holding the same job (a redelivery) can
  * never both send a message: the second claims nothing.
+ *
+ * Opt-outs (api.md "Opt-outs"): a marketing message is not sent to a number that stopped the
+ * WABA's marketing messages; it fails with Meta's code for it. The check runs here, in the claim's
+ * batch, just before the block leaves, so an opt-out that arrives while the job waits for its
+ * slots still stops it (checked only at job start, a job's later blocks went out up to seconds
+ * after it).
  */
-export async function claim(env: Env, campaignId: string, ids: string[]): Promise<Map<string, number>> {
-  const claimed = new Map<string, number>();
+export async function claim(env: Env, ctx: JobContext, ids: string[]): Promise<Claim> {
+  const out: Claim = { claimed: new Map(), optedOut: new Set() };
   const at = isoNow();
+  const marketing = ctx.campaign.templateCategory === "MARKETING";
   for (const part of chunks(ids)) {
     const marks = part.map(() => "?").join(",");
+    const statements: D1PreparedStatement[] = [];
+    if (marketing)
+      statements.push(
+        env.DB.prepare(
+          `UPDATE messages SET status = 'failed', error_code = ?1, error_title = ?2, failed_at = ?3
+           WHERE id IN (SELECT value FROM json_each(?4)) AND status = 'queued' AND send_intent_at IS NULL
+             AND EXISTS (SELECT 1 FROM marketing_opt_outs o
+                         WHERE o.waba_id = ?5 AND o.wa_id = ltrim(messages."to", '+') AND o.opted_out = 1)
+           RETURNING id`,
+        ).bind(OPT_OUT_CODE, OPT_OUT_TITLE, at, JSON.stringify(part), ctx.bot.wabaId),
+      );
     // A cancel that lands between blocks stops the next block: nothing is claimed any more.
-    const { results } = await env.DB.prepare(
-      `UPDATE messages SET send_intent_at = ?, attempts = attempts + 1
-       WHERE id IN (${marks}) AND status = 'queued' AND send_intent_at IS NULL
-         AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status = 'sending')
-       RETURNING id, attempts`,
-    )
-      .bind(at, ...part, campaignId)
-      .all<{ id: string; attempts: number }>();
-    for (const r of results) claimed.set(r.id, r.attempts);
+    statements.push(
+      env.DB.prepare(
+        `UPDATE messages SET send_intent_at = ?, attempts = attempts + 1
+         WHERE id IN (${marks}) AND status = 'queued' AND send_intent_at IS NULL
+           AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status = 'sending')
+         RETURNING id, attempts`,
+      ).bind(at, ...part, ctx.campaign.id),
+    );
+    const answers = await env.DB.batch<{ id: string; attempts: number }>(statements);
+    const claimed = answers[answers.length - 1]?.results ?? [];
+    for (const r of claimed) out.claimed.set(r.id, r.attempts);
+    if (marketing) for (const r of answers[0]?.results ?? []) out.optedOut.add(r.id);
   }
-  return claimed;
+  if (out.optedOut.size > 0)
+    log.info("opted_out_not_sent", { campaignId: ctx.campaign.id, count: out.optedOut.size });
+  return out;
 }
 
 /** Accepted sends per statement: a job carries at most 500 (one second at the highest cap). */

@@ -1,6 +1,7 @@
 /**
  * Marketing opt-outs in the send path: a marketing message to a number that stopped marketing
- * messages for the WABA is not sent, it fails with Meta's own code for it. One query per job.
+ * messages for the WABA is not sent, it fails with Meta's own code for it. Checked when a job starts
+ * and again as each block is claimed (sending/store.ts).
  */
 import type { MessageRow } from "../db/schema";
 import { optOutStatements } from "./apply";

@@ -1,7 +1,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import type { MessageRow } from "../../src/db/schema";
 import worker from "../../src/index";
+import { wabaGate } from "../../src/routing/service";
 import { jobRetryDelaySeconds, runJob } from "../../src/sending/consumer";
 import { sendAtSlots } from "../../src/sending/dispatch";
 import { InFlight } from "../../src/sending/in-flight";
@@ -314,6 +316,38 @@ describe("a job waiting for far slots", () => {
     expect(tries).toBe(1); // the early write was attempted, and failed
     expect(rest.map((r) => r.message.id).sort()).toEqual([...messageIds].sort());
     expect(rest.every((r) => r.outcome.kind === "accepted")).toBe(true);
+  });
+});
+
+describe("opt-outs during a job", () => {
+  it("a number that opts out after the job loaded its messages, before its block leaves, is not sent (131050)", async () => {
+    const bot = await setupBot({ onboarding: "ELIGIBLE" });
+    const { job, messageIds } = await seedMessage(bot, { count: 2 });
+    const ctx = await loadJobContext(env, job);
+    if (!ctx) throw new Error("no job context");
+    const [first, second] = ctx.sendable as [MessageRow, MessageRow];
+    // The opt-out arrives (through the webhooks consumer) while the job waits for its slots.
+    const now = new Date().toISOString();
+    await env.DB.prepare(
+      "INSERT INTO marketing_opt_outs (waba_id, wa_id, opted_out, at, updated_at) VALUES (?, ?, 1, ?, ?)",
+    )
+      .bind(bot.wabaId, second.to.replace(/^\+/, ""), now, now)
+      .run();
+    const results = await sendAtSlots(env, ctx, wabaGate(env, bot.wabaId), new InFlight(6), async () => {});
+    await recordOutcomes(env, ctx, results);
+    expect(results.map((r) => r.message.id)).toEqual([first.id]);
+    expect(await message(messageIds[0] as string)).toMatchObject({ status: "accepted" });
+    expect(await message(messageIds[1] as string)).toMatchObject({
+      status: "failed",
+      error_code: 131050,
+      send_intent_at: null,
+      attempts: 0,
+    });
+    expect((await sendsAtMeta(bot)).length).toBe(1);
+    const campaign = await env.DB.prepare("SELECT status, count_queued FROM campaigns WHERE id = ?")
+      .bind(job.campaignId)
+      .first();
+    expect(campaign).toMatchObject({ status: "completed", count_queued: 0 });
   });
 });
 
