@@ -437,6 +437,7 @@ function describeRun(mps: number, r: CampaignRun): string[] {
   const d100 = densestWindow(r.times, 100);
   const t1s = densestWindow(r.tap.departures, 1000);
   const t100 = densestWindow(r.tap.departures, 100);
+  const tg = gapFigures(r.tap.departures, intervalMs);
   const runs1s = seqRuns(r.records, d1s.from, d1s.to);
   const runs100 = seqRuns(r.records, d100.from, d100.to);
   const deliveries = r.batches.reduce((sum, b) => sum + b[1], 0);
@@ -449,7 +450,7 @@ function describeRun(mps: number, r: CampaignRun): string[] {
     `- sends per wall second: min ${ps.min}, median ${ps.median}, max ${ps.max} over ${ps.seconds} full seconds`,
     `- gaps between consecutive sends: median ${fmt(g.medianGapMs, 2)} ms (planned interval ${fmt(intervalMs, 2)} ms); ${g.stalls} stalls > ${fmt(g.thresholdMs, 0)} ms losing ${fmt(g.lostMs / 1000, 2)} s in all (${pct(g.lostMs / Math.max(1, f.last - f.first))} of the sending time), median period between stalls ${fmt(g.stallPeriodMs / 1000, 2)} s; longest [s after the first send, ms]: ${g.longest.map(([at, gap]) => `[${fmt(at / 1000, 1)}, ${gap}]`).join(" ")}`,
     `- queue: the campaign fanned out into ${jobs} jobs of ≤ ${jobSizeFor(mps)}; the consumer was handed ${deliveries} job deliveries in ${r.batches.length} batches (wrangler's log; extra deliveries = jobs deferred or rescheduled: ${deliveries - jobs}); batch sizes ${summarize(r.batches.map((b) => b[1]))}, batch durations ${summarize(r.batches.map((b) => b[2]))} ms`,
-    `- as the gateway emitted them (arrival at the tap in front of the simulator, ${r.tap.departures.length} requests): max ${t1s.count} in any 1 s (at ${offset(t1s.from - f.first, 1)}), densest 100 ms ${t100.count} (at ${offset(t100.from - f.first, 2)}); sends in flight: mean ${fmt(r.tap.meanInFlight, 1)}, peak ${r.tap.maxInFlight}`,
+    `- as the gateway emitted them (arrival at the tap in front of the simulator, ${r.tap.departures.length} requests): max ${t1s.count} in any 1 s (at ${offset(t1s.from - f.first, 1)}), densest 100 ms ${t100.count} (at ${offset(t100.from - f.first, 2)}); ${tg.stalls} stalls > ${fmt(tg.thresholdMs, 0)} ms losing ${fmt(tg.lostMs / 1000, 2)} s, median period ${fmt(tg.stallPeriodMs / 1000, 2)} s, longest [s after the first send, ms]: ${tg.longest.map(([at, gap]) => `[${fmt((at + (r.tap.departures[0] ?? f.first) - f.first) / 1000, 1)}, ${gap}]`).join(" ")}; sends in flight: mean ${fmt(r.tap.meanInFlight, 1)}, peak ${r.tap.maxInFlight}`,
     `- open file descriptors of the gateway's workerd processes (max seen): ${r.maxFds.join(", ")}`,
     `- CPU during the run: gateway workerd ${fmt(r.gatewayCpuS)} s (${fmt((r.gatewayCpuS * 1000) / Math.max(1, r.times.length), 2)} ms per accepted send, of which the runtime process — Worker, local D1, DOs, queue — ${fmt(r.gatewayRuntimeCpuS)} s, the rest wrangler's proxy; its busiest thread ${fmt(r.gatewayBusiestThreadS)} s = ${pct(r.gatewayBusiestThreadS / r.wallS)} of the wall time), simulator workerd ${fmt(r.simCpuS)} s, over ${fmt(r.wallS)} s wall`,
   ];
