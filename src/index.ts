@@ -12,13 +12,13 @@ const app = createApp();
 /** The Worker: HTTP through Hono, the send and webhooks queues with their dead-letter queues, the cron. */
 export default {
   fetch: app.fetch,
-  async queue(batch, env, _ctx) {
+  async queue(batch, env, ctx) {
     if (isWebhookQueue(batch.queue)) {
       const notifications = batch as MessageBatch<unknown>;
       if (isDeadLetterQueue(batch.queue)) await handleWebhookDeadLetters(notifications, env);
       else await handleWebhookBatch(notifications, env);
     } else if (batch.queue.endsWith("-dlq")) await handleDeadLetters(batch, env);
-    else await handleSendBatch(batch, env);
+    else await handleSendBatch(batch, env, ctx);
   },
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(sweepStuckMessages(env));

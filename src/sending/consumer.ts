@@ -1,8 +1,9 @@
 import { getConfig } from "../config";
 import { InTurn } from "../lib/in-turn";
 import { log } from "../lib/log";
+import { Relay } from "../lib/relay";
 import { wabaGate } from "../routing/service";
-import { JobDeferred, sendAtSlots } from "./dispatch";
+import { JobDeferred, type JobHooks, sendAtSlots } from "./dispatch";
 import { InFlight } from "./in-flight";
 import { isQueueJob, type QueueJob } from "./jobs";
 import { completeIfDone, loadJobContext, type Result, recordOutcomes } from "./store";
@@ -12,8 +13,20 @@ import { completeIfDone, loadJobContext, type Result, recordOutcomes } from "./s
  * jobs of a batch run concurrently, each acked on its own. A job that fails as a whole (D1 or the
  * Durable Object unreachable) is retried with backoff from `attempts`; per-recipient retries are
  * new jobs, so one slow recipient never holds back the others.
+ *
+ * A job is acked as soon as every one of its messages is claimed, and the invocation returns once
+ * every job of the batch is acked or retried; the jobs' last sends and outcome writes go on under
+ * `waitUntil`. With `queue_consumer_no_wait_for_wait_until` (wrangler.toml) the queue then hands
+ * out the next batch while the last block of this one is still leaving, so a number does not idle
+ * at every batch boundary (locally, where batches come one at a time, it idled ≈ 100 ms every
+ * 15 s). A redelivery could not do more with that rest anyway: claimed messages are never sent
+ * again, and a crash leaves them to be reported as outcome unknown (sweeper.ts).
  */
-export async function handleSendBatch(batch: MessageBatch<QueueJob>, env: Env): Promise<void> {
+export async function handleSendBatch(
+  batch: MessageBatch<QueueJob>,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
   // One bound for the whole invocation: the runtime's connection limit is per invocation.
   const limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT);
   // The jobs read their messages one after another, in batch order. Read all at once, each took
@@ -21,6 +34,10 @@ export async function handleSendBatch(batch: MessageBatch<QueueJob>, env: Env): 
   // that long at every batch start; now the first job reads alone and starts sending, and the
   // others read while it sends (their slots come later anyway).
   const loads = new InTurn();
+  // The jobs of one number start one by one, each LOAD_LEAD_MS before the previous one's slots
+  // run out: fifteen reads and bookings at the batch start crowded the first job's first sends off
+  // their slots (≈ 130 ms lost at every batch start locally).
+  const relay = new Relay();
   await Promise.all(
     batch.messages.map(async (msg) => {
       if (!isQueueJob(msg.body)) {
@@ -28,23 +45,47 @@ export async function handleSendBatch(batch: MessageBatch<QueueJob>, env: Env): 
         msg.ack(); // Retrying cannot make it readable; the log is what helps.
         return;
       }
-      try {
-        await runJob(env, msg.body, limiter, loads);
-        msg.ack();
-      } catch (err) {
-        if (err instanceof JobDeferred) {
-          // Not a failure: the number is busy and the WABA's object holds the job until it has
-          // room (acking keeps `attempts` for real failures).
-          msg.ack();
-          return;
+      const job = msg.body;
+      let decided = false;
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // The first of: every message claimed (ack), the job's end (ack), its failure (retry).
+      const decide = (how: () => void) => {
+        if (!decided) {
+          decided = true;
+          how();
         }
-        log.error("send_job_failed", {
-          campaignId: msg.body.campaignId,
-          attempts: msg.attempts,
-          error: err instanceof Error ? err.message : "unknown",
-        });
-        msg.retry({ delaySeconds: jobRetryDelaySeconds(msg.attempts) });
-      }
+        release();
+      };
+      const run = runJob(env, job, limiter, loads, () => decide(() => msg.ack()), relay).then(
+        () => decide(() => msg.ack()),
+        (err) => {
+          if (decided) {
+            // Acked already: what failed is the final write, tried three times (runJob).
+            log.error("send_job_failed_after_ack", {
+              campaignId: job.campaignId,
+              error: err instanceof Error ? err.message : "unknown",
+            });
+            return;
+          }
+          if (err instanceof JobDeferred) {
+            // Not a failure: the number is busy and the WABA's object holds the job until it has
+            // room (acking keeps `attempts` for real failures).
+            decide(() => msg.ack());
+            return;
+          }
+          log.error("send_job_failed", {
+            campaignId: job.campaignId,
+            attempts: msg.attempts,
+            error: err instanceof Error ? err.message : "unknown",
+          });
+          decide(() => msg.retry({ delaySeconds: jobRetryDelaySeconds(msg.attempts) }));
+        },
+      );
+      ctx.waitUntil(run);
+      await released;
     }),
   );
 }
@@ -53,11 +94,36 @@ export function jobRetryDelaySeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(0, attempts));
 }
 
+/**
+ * `claimedAll` is called once every message of the job is claimed (see JobHooks). After it the job
+ * is acked and no queue retry runs it again, so the final outcome write is tried three times here.
+ */
 export async function runJob(
   env: Env,
   job: QueueJob,
   limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT),
   loads = new InTurn(),
+  claimedAll?: () => void,
+  relay = new Relay(),
+): Promise<void> {
+  const pass = await relay.turn(job.botId);
+  try {
+    await runJobInTurn(env, job, limiter, loads, claimedAll, pass);
+  } finally {
+    pass(); // no grant (nothing to send, parked, failed): the next job of the number goes now
+  }
+}
+
+/** A job's next of kin in the batch may start this long before the job's slots run out. */
+const LOAD_LEAD_MS = 300;
+
+async function runJobInTurn(
+  env: Env,
+  job: QueueJob,
+  limiter: InFlight,
+  loads: InTurn,
+  claimedAll: (() => void) | undefined,
+  pass: (at?: number) => void,
 ): Promise<void> {
   const ctx = await loads.run(() => loadJobContext(env, job));
   if (!ctx) return;
@@ -68,12 +134,36 @@ export async function runJob(
     outcome: { kind: "unknown", title: "" },
     attempts: message.attempts,
   }));
+  let handedOff = false;
   if (ctx.sendable.length > 0) {
     const gate = wabaGate(env, ctx.bot.wabaId);
-    const record = (early: Result[]) => recordOutcomes(env, ctx, early);
-    results.push(...(await sendAtSlots(env, ctx, gate, limiter, record)));
+    const hooks: JobHooks = {
+      record: (early: Result[]) => recordOutcomes(env, ctx, early),
+      claimedAll: () => {
+        if (handedOff || !claimedAll) return;
+        handedOff = true;
+        claimedAll();
+      },
+      granted: (endsAt) => pass(endsAt - LOAD_LEAD_MS),
+    };
+    results.push(...(await sendAtSlots(env, ctx, gate, limiter, hooks)));
   }
-  await recordOutcomes(env, ctx, results);
+  await withRetries(() => recordOutcomes(env, ctx, results), handedOff ? FINAL_WRITE_TRIES : 1);
+}
+
+/** Tries of a job's final outcome write once the job is acked (1 s, then 2 s apart). */
+const FINAL_WRITE_TRIES = 3;
+
+async function withRetries(fn: () => Promise<void>, tries: number): Promise<void> {
+  for (let k = 1; ; k++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (k >= tries) throw err;
+      log.warn("outcome_write_retried", { error: err instanceof Error ? err.message : "unknown" });
+      await new Promise((r) => setTimeout(r, 1000 * k));
+    }
+  }
 }
 
 /**

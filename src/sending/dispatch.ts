@@ -41,6 +41,19 @@ const HOLD_RESULTS_MS = 1_000;
 /** Writes the outcomes of some of a job's messages (disjoint from every other call's). */
 export type RecordResults = (results: Result[]) => Promise<void>;
 
+export interface JobHooks {
+  /** Records results early, before a long wait (see HOLD_RESULTS_MS). */
+  record: RecordResults;
+  /**
+   * Called once, when every message of the job has been claimed: from then on the job only sends
+   * claimed messages and writes outcomes, and a crash can no longer leave a message unsent and
+   * unclaimed (what is claimed ends accepted, failed or outcome unknown, never sent twice).
+   */
+  claimedAll?: () => void;
+  /** Called with the end of the job's first grant (epoch ms), once it has its slots. */
+  granted?: (endsAt: number) => void;
+}
+
 /** Claimed but not sent: the intent is cleared and the attempt not counted. */
 const RESCHEDULED: SendOutcome = { kind: "rescheduled", claimed: true };
 const RESCHEDULED_UNCLAIMED: SendOutcome = { kind: "rescheduled", claimed: false };
@@ -65,7 +78,7 @@ const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, m
  * send leaves only at its slot (within SLOT_TOLERANCE_MS) and with a connection free, otherwise
  * its message waits for the next slot.
  *
- * Returns the results not yet given to `record`: before a wait for slots further out than
+ * Returns the results not yet given to `hooks.record`: before a wait for slots further out than
  * HOLD_RESULTS_MS, the sends made so far are recorded as soon as they settle (without holding up
  * the loop). A failed early record is not lost: its results are returned with the rest.
  */
@@ -74,7 +87,7 @@ export async function sendAtSlots(
   ctx: JobContext,
   gate: Gate,
   limiter: InFlight,
-  record: RecordResults,
+  hooks: JobHooks,
 ): Promise<Result[]> {
   const { bot } = ctx;
   const grant: Grant | Deferral = await gate.acquireOrPark(
@@ -84,10 +97,14 @@ export async function sendAtSlots(
     ctx.job,
   );
   if ("deferred" in grant) throw new JobDeferred();
+  hooks.granted?.(grant.startAt + grant.count * grant.intervalMs);
   let slots: Grant = grant;
   let refills = 0;
   const slotAt = (j: number) => slots.startAt + j * slots.intervalMs;
-  const perBlock = Math.max(1, Math.floor(BLOCK_MS / slots.intervalMs));
+  // Blocks of even size: a short last block would leave the job's hand-off (`claimedAll`) to a
+  // few slots before its end.
+  const blocks = Math.ceil(ctx.sendable.length / Math.max(1, Math.floor(BLOCK_MS / slots.intervalMs)));
+  const perBlock = Math.ceil(ctx.sendable.length / blocks);
   const client = metaClient(env);
   const io: SendIo = { client, gate, limiter, droppedStatus: false };
   const sends: Promise<Result>[] = [];
@@ -98,7 +115,7 @@ export async function sendAtSlots(
     early.push(
       Promise.all(sent).then(async (settled) => {
         try {
-          await record(settled);
+          await hooks.record(settled);
         } catch (err) {
           log.warn("outcomes_not_recorded_early", {
             error: err instanceof Error ? err.message : "unknown",
@@ -155,6 +172,7 @@ export async function sendAtSlots(
         block.map((m) => m.id),
       );
       for (const [id, attempts] of taken.claimed) claimed.set(id, attempts);
+      if (claimedUpTo >= ctx.sendable.length) hooks.claimedAll?.();
       // Nothing claimable (and not because the numbers opted out): the campaign was cancelled,
       // or another consumer holds these. Stop rather than wait out the remaining slots; the rest
       // get a job of their own (which finds nothing to do if the campaign was cancelled).

@@ -285,7 +285,7 @@ describe("a job waiting for far slots", () => {
       recorded.push({ ids: results.map((r) => r.message.id), at: Date.now() });
       await recordOutcomes(env, ctx, results);
     };
-    const rest = await sendAtSlots(env, ctx, gate as never, new InFlight(6), record);
+    const rest = await sendAtSlots(env, ctx, gate as never, new InFlight(6), { record });
     // The first send was recorded (wamid in D1) before the far slot came, not when the job ended.
     expect(recorded).toHaveLength(1);
     expect(recorded[0]?.ids).toEqual([messageIds[0]]);
@@ -312,10 +312,33 @@ describe("a job waiting for far slots", () => {
       tries += 1;
       throw new Error("D1 unavailable");
     };
-    const rest = await sendAtSlots(env, ctx, gate as never, new InFlight(6), record);
+    const rest = await sendAtSlots(env, ctx, gate as never, new InFlight(6), { record });
     expect(tries).toBe(1); // the early write was attempted, and failed
     expect(rest.map((r) => r.message.id).sort()).toEqual([...messageIds].sort());
     expect(rest.every((r) => r.outcome.kind === "accepted")).toBe(true);
+  });
+});
+
+describe("batch hand-off", () => {
+  it("acks a job and returns once all its messages are claimed; its last sends leave after, each once", async () => {
+    // 5/s: one message per block, so the last claim comes one slot (≈ 200 ms) after the first.
+    const bot = await setupBot({ onboarding: "ELIGIBLE", throughputMps: 5 });
+    const { job, messageIds } = await seedMessage(bot, { count: 4 });
+    const batch = createMessageBatch<QueueJob>("mmlite-send", [
+      { id: "handoff-0", timestamp: new Date(), attempts: 1, body: job },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const returnedAt = Date.now();
+    const result = await getQueueResult(batch, ctx); // waits for the waitUntil'ed rest
+    expect(result.explicitAcks).toEqual(["handoff-0"]);
+    expect(result.retryMessages).toEqual([]);
+    for (const id of messageIds) expect(await message(id)).toMatchObject({ status: "accepted", attempts: 1 });
+    const sends = await sendsAtMeta(bot);
+    expect(sends).toHaveLength(4);
+    // The invocation had returned before Meta got the last send: the rest ran under waitUntil.
+    const lastAt = Math.max(...sends.map((m) => Date.parse((m as unknown as { at: string }).at)));
+    expect(lastAt).toBeGreaterThan(returnedAt);
   });
 });
 
@@ -333,7 +356,9 @@ describe("opt-outs during a job", () => {
     )
       .bind(bot.wabaId, second.to.replace(/^\+/, ""), now, now)
       .run();
-    const results = await sendAtSlots(env, ctx, wabaGate(env, bot.wabaId), new InFlight(6), async () => {});
+    const results = await sendAtSlots(env, ctx, wabaGate(env, bot.wabaId), new InFlight(6), {
+      record: async () => {},
+    });
     await recordOutcomes(env, ctx, results);
     expect(results.map((r) => r.message.id)).toEqual([first.id]);
     expect(await message(messageIds[0] as string)).toMatchObject({ status: "accepted" });
