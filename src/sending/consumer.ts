@@ -18,9 +18,9 @@ import { completeIfDone, loadJobContext, type Result, recordOutcomes } from "./s
  * every job of the batch is acked or retried; the jobs' last sends and outcome writes go on under
  * `waitUntil`. With `queue_consumer_no_wait_for_wait_until` (wrangler.toml) the queue then hands
  * out the next batch while the last block of this one is still leaving, so a number does not idle
- * at every batch boundary (locally, where batches come one at a time, it idled ≈ 100 ms every
- * 15 s). A redelivery could not do more with that rest anyway: claimed messages are never sent
- * again, and a crash leaves them to be reported as outcome unknown (sweeper.ts).
+ * while the queue delivers the next batch (locally, batches come one at a time). A redelivery could
+ * not do more with that rest anyway: claimed messages are never sent again, and a crash leaves
+ * them to be reported as outcome unknown (sweeper.ts).
  */
 export async function handleSendBatch(
   batch: MessageBatch<QueueJob>,
@@ -31,8 +31,7 @@ export async function handleSendBatch(
   const limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT);
   // The jobs read their messages one after another, in batch order. Read all at once, each took
   // the time of all fifteen (≈ 80 ms locally, where D1 shares the thread), and the number idled
-  // that long at every batch start; now the first job reads alone and starts sending, and the
-  // others read while it sends (their slots come later anyway).
+  // that long at every batch start; now the first job reads alone and starts sending.
   const loads = new InTurn();
   // The jobs of one number start one by one, each LOAD_LEAD_MS before the previous one's slots
   // run out: fifteen reads and bookings at the batch start crowded the first job's first sends off
