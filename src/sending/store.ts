@@ -113,8 +113,8 @@ export interface Claim {
 }
 
 /**
- * Record the send intent of messages about to be sent, in one statement. Only rows still queued
- * and without an intent are claimed, so two consumers holding the same job (a redelivery) can
+ * Record the send intent of messages about to be sent, in one D1 batch per 80 ids. Only rows still
+ * queued and without an intent are claimed, so two consumers holding the same job (a redelivery) can
  * never both send a message: the second claims nothing.
  *
  * Opt-outs (api.md "Opt-outs"): a marketing message is not sent to a number that stopped the
