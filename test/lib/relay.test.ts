@@ -7,21 +7,22 @@ describe("Relay", () => {
   it("lets callers of one key go one after another, each when the previous one says", async () => {
     const relay = new Relay();
     const t0 = Date.now();
-    const started: [string, number][] = [];
+    const events: string[] = [];
+    const startedAt = new Map<string, number>();
     const job = async (name: string, passAfterMs: number, runMs: number) => {
       const pass = await relay.turn("bot-1");
-      started.push([name, Date.now() - t0]);
+      startedAt.set(name, Date.now() - t0);
+      events.push(`start ${name}`);
       pass(Date.now() + passAfterMs); // the next may start this long after this one started
       await sleep(runMs);
+      events.push(`end ${name}`);
       pass(); // ignored: the turn was already passed on
     };
     await Promise.all([job("a", 60, 200), job("b", 0, 10), job("c", 0, 10)]);
-    expect(started.map(([name]) => name)).toEqual(["a", "b", "c"]);
-    const [, b] = started[1] as [string, number];
-    const [, c] = started[2] as [string, number];
-    expect(b).toBeGreaterThanOrEqual(55); // a passed at +60 ms, long before it ended (+200 ms)
-    expect(b).toBeLessThan(190);
-    expect(c).toBeLessThan(b + 50); // b passed at once
+    // b started when a passed the turn on (+60 ms), long before a ended (+200 ms); c right after b
+    // (b passed at once), before b ended. Order, not exact times: the machine may be slow.
+    expect(events).toEqual(["start a", "start b", "start c", "end b", "end c", "end a"]);
+    expect(startedAt.get("b")).toBeGreaterThanOrEqual(50);
   });
 
   it("keys are independent, and a holder that ends without naming a time passes at once", async () => {
