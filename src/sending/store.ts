@@ -4,7 +4,7 @@ import { type BotRow, bots, type CampaignRow, campaigns, type MessageRow, messag
 import { log } from "../lib/log";
 import { isoNow } from "../lib/time";
 import { applyPendingStatuses } from "../webhooks/apply";
-import { OPT_OUT_CODE, OPT_OUT_TITLE, optedOutMessages, recordOptOutStatements } from "../webhooks/opt-outs";
+import { failOptedOutStatement, OPT_OUT_CODE, recordOptOutStatements } from "../webhooks/opt-outs";
 import type { QueueJob } from "./jobs";
 import { flush, type StagedJob, stage } from "./outbox";
 import { OUTCOME_UNKNOWN_TITLE, type SendOutcome } from "./outcome";
@@ -91,18 +91,13 @@ async function failOptedOut(
   fresh: MessageRow[],
 ): Promise<Set<string>> {
   if (campaign.templateCategory !== "MARKETING" || fresh.length === 0) return new Set();
-  const ids = await optedOutMessages(env, bot.wabaId, fresh);
-  if (ids.size === 0) return ids;
   const now = isoNow();
-  await env.DB.batch([
-    env.DB.prepare(
-      `UPDATE messages SET status = 'failed', error_code = ?1, error_title = ?2, failed_at = ?3
-       WHERE id IN (SELECT value FROM json_each(?4)) AND status = 'queued' AND send_intent_at IS NULL`,
-    ).bind(OPT_OUT_CODE, OPT_OUT_TITLE, now, JSON.stringify([...ids])),
-    completeIfDone(env, campaign.id, now),
-  ]);
-  log.info("opted_out_not_sent", { campaignId: campaign.id, count: ids.size });
-  return ids;
+  const ids = fresh.map((m) => m.id);
+  const { results } = await failOptedOutStatement(env.DB, bot.wabaId, ids, now).all<{ id: string }>();
+  if (results.length === 0) return new Set();
+  await completeIfDone(env, campaign.id, now).run();
+  log.info("opted_out_not_sent", { campaignId: campaign.id, count: results.length });
+  return new Set(results.map((r) => r.id));
 }
 
 export interface Claim {
@@ -130,16 +125,7 @@ export async function claim(env: Env, ctx: JobContext, ids: string[]): Promise<C
   for (const part of chunks(ids)) {
     const marks = part.map(() => "?").join(",");
     const statements: D1PreparedStatement[] = [];
-    if (marketing)
-      statements.push(
-        env.DB.prepare(
-          `UPDATE messages SET status = 'failed', error_code = ?1, error_title = ?2, failed_at = ?3
-           WHERE id IN (SELECT value FROM json_each(?4)) AND status = 'queued' AND send_intent_at IS NULL
-             AND EXISTS (SELECT 1 FROM marketing_opt_outs o
-                         WHERE o.waba_id = ?5 AND o.wa_id = ltrim(messages."to", '+') AND o.opted_out = 1)
-           RETURNING id`,
-        ).bind(OPT_OUT_CODE, OPT_OUT_TITLE, at, JSON.stringify(part), ctx.bot.wabaId),
-      );
+    if (marketing) statements.push(failOptedOutStatement(env.DB, ctx.bot.wabaId, part, at));
     // A cancel that lands between blocks stops the next block: nothing is claimed any more.
     statements.push(
       env.DB.prepare(
