@@ -4,7 +4,12 @@ import { type BotRow, bots, type CampaignRow, campaigns, type MessageRow, messag
 import { log } from "../lib/log";
 import { isoNow } from "../lib/time";
 import { applyPendingStatuses } from "../webhooks/apply";
-import { failOptedOutStatement, OPT_OUT_CODE, recordOptOutStatements } from "../webhooks/opt-outs";
+import {
+  failOptedOutStatement,
+  OPT_OUT_CODE,
+  optedOutMessages,
+  recordOptOutStatements,
+} from "../webhooks/opt-outs";
 import type { QueueJob } from "./jobs";
 import { flush, type StagedJob, stage } from "./outbox";
 import { OUTCOME_UNKNOWN_TITLE, type SendOutcome } from "./outcome";
@@ -91,10 +96,10 @@ async function failOptedOut(
   fresh: MessageRow[],
 ): Promise<Set<string>> {
   if (campaign.templateCategory !== "MARKETING" || fresh.length === 0) return new Set();
+  const ids = await optedOutMessages(env, bot.wabaId, fresh);
+  if (ids.length === 0) return new Set();
   const now = isoNow();
-  const ids = fresh.map((m) => m.id);
   const { results } = await failOptedOutStatement(env.DB, bot.wabaId, ids, now).all<{ id: string }>();
-  if (results.length === 0) return new Set();
   await completeIfDone(env, campaign.id, now).run();
   log.info("opted_out_not_sent", { campaignId: campaign.id, count: results.length });
   return new Set(results.map((r) => r.id));

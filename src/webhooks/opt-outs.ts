@@ -3,6 +3,7 @@
  * messages for the WABA is not sent, it fails with Meta's own code for it. Checked when a job starts
  * and again as each block is claimed (sending/store.ts).
  */
+import type { MessageRow } from "../db/schema";
 import { optOutStatements } from "./apply";
 
 export const OPT_OUT_CODE = 131050;
@@ -13,10 +14,29 @@ export function waIdOfE164(e164: string): string {
   return e164.replace(/^\+/, "");
 }
 
+/** The messages among `messages` whose number opted out of the WABA's marketing messages (a read). */
+export async function optedOutMessages(
+  env: Env,
+  wabaId: string,
+  messages: readonly MessageRow[],
+): Promise<string[]> {
+  if (messages.length === 0) return [];
+  const { results } = await env.DB.prepare(
+    `SELECT wa_id FROM marketing_opt_outs
+     WHERE waba_id = ?1 AND opted_out = 1 AND wa_id IN (SELECT value FROM json_each(?2))`,
+  )
+    .bind(wabaId, JSON.stringify([...new Set(messages.map((m) => waIdOfE164(m.to)))]))
+    .all<{ wa_id: string }>();
+  if (results.length === 0) return [];
+  const out = new Set(results.map((r) => r.wa_id));
+  return messages.filter((m) => out.has(waIdOfE164(m.to))).map((m) => m.id);
+}
+
 /**
  * Fails with 131050 those of the messages `ids` (queued, not claimed) whose number opted out of the
- * WABA's marketing messages, in one statement that returns their ids: used when a job starts and
- * in each block's claim.
+ * WABA's marketing messages, in one statement that returns their ids: in each block's claim, and
+ * when a job starts for the ones `optedOutMessages` found (a read first, so a job whose numbers did
+ * not opt out writes nothing).
  */
 export function failOptedOutStatement(
   db: D1Database,
