@@ -2,3 +2,7 @@
 export function isoNow(now = Date.now()): string {
   return new Date(now).toISOString();
 }
+
+/** Resolves after `ms` (at once when `ms` is not positive). */
+export const sleep = (ms: number): Promise<void> =>
+  ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve();

@@ -2,6 +2,7 @@ import { getConfig } from "../config";
 import { InTurn } from "../lib/in-turn";
 import { log } from "../lib/log";
 import { Relay } from "../lib/relay";
+import { sleep } from "../lib/time";
 import { wabaGate } from "../routing/service";
 import { JobDeferred, type JobHooks, sendAtSlots } from "./dispatch";
 import { InFlight } from "./in-flight";
@@ -27,16 +28,7 @@ export async function handleSendBatch(
   env: Env,
   ctx: ExecutionContext,
 ): Promise<void> {
-  // One bound for the whole invocation: the runtime's connection limit is per invocation.
-  const limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT);
-  // The jobs read their messages one after another, in batch order. Read all at once, each took
-  // the time of all fifteen (≈ 80 ms locally, where D1 shares the thread), and the number idled
-  // that long at every batch start; now the first job reads alone and starts sending.
-  const loads = new InTurn();
-  // The jobs of one number start one by one, each LOAD_LEAD_MS before the previous one's slots
-  // run out: fifteen reads and bookings at the batch start crowded the first job's first sends off
-  // their slots (≈ 130 ms lost at every batch start locally).
-  const relay = new Relay();
+  const shared = batchShared(env);
   await Promise.all(
     batch.messages.map(async (msg) => {
       if (!isQueueJob(msg.body)) {
@@ -58,7 +50,7 @@ export async function handleSendBatch(
         }
         release();
       };
-      const run = runJob(env, job, limiter, loads, () => decide(() => msg.ack()), relay).then(
+      const run = runJob(env, job, shared, () => decide(() => msg.ack())).then(
         () => decide(() => msg.ack()),
         (err) => {
           if (decided) {
@@ -93,6 +85,32 @@ export function jobRetryDelaySeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(0, attempts));
 }
 
+/** What the jobs of one batch (one consumer invocation) share. */
+export interface BatchShared {
+  /** One bound for the whole invocation: the runtime's connection limit is per invocation. */
+  limiter: InFlight;
+  /**
+   * The jobs read their messages one after another, in batch order. Read all at once, each took
+   * the time of all fifteen (≈ 80 ms locally, where D1 shares the thread), and the number idled
+   * that long at every batch start; now the first job reads alone and starts sending.
+   */
+  loads: InTurn;
+  /**
+   * The jobs of one number start one by one, each LOAD_LEAD_MS before the previous one's slots
+   * run out: fifteen reads and bookings at the batch start crowded the first job's first sends off
+   * their slots (≈ 130 ms lost at every batch start locally).
+   */
+  relay: Relay;
+}
+
+export function batchShared(env: Env): BatchShared {
+  return {
+    limiter: new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT),
+    loads: new InTurn(),
+    relay: new Relay(),
+  };
+}
+
 /**
  * `claimedAll` is called once every message of the job is claimed (see JobHooks). After it the job
  * is acked and no queue retry runs it again, so the final outcome write is tried three times here.
@@ -100,14 +118,12 @@ export function jobRetryDelaySeconds(attempts: number): number {
 export async function runJob(
   env: Env,
   job: QueueJob,
-  limiter = new InFlight(getConfig(env).MAX_SENDS_IN_FLIGHT),
-  loads = new InTurn(),
+  shared = batchShared(env),
   claimedAll?: () => void,
-  relay = new Relay(),
 ): Promise<void> {
-  const pass = await relay.turn(job.botId);
+  const pass = await shared.relay.turn(job.botId);
   try {
-    await runJobInTurn(env, job, limiter, loads, claimedAll, pass);
+    await runJobInTurn(env, job, shared, claimedAll, pass);
   } finally {
     pass(); // no grant (nothing to send, parked, failed): the next job of the number goes now
   }
@@ -119,12 +135,11 @@ const LOAD_LEAD_MS = 300;
 async function runJobInTurn(
   env: Env,
   job: QueueJob,
-  limiter: InFlight,
-  loads: InTurn,
+  shared: BatchShared,
   claimedAll: (() => void) | undefined,
   pass: (at?: number) => void,
 ): Promise<void> {
-  const ctx = await loads.run(() => loadJobContext(env, job));
+  const ctx = await shared.loads.run(() => loadJobContext(env, job));
   if (!ctx) return;
   // A message that already carries a send intent but no wamid may have reached Meta: report it as
   // unknown rather than risk a second send.
@@ -145,7 +160,7 @@ async function runJobInTurn(
       },
       granted: (endsAt) => pass(endsAt - LOAD_LEAD_MS),
     };
-    results.push(...(await sendAtSlots(env, ctx, gate, limiter, hooks)));
+    results.push(...(await sendAtSlots(env, ctx, gate, shared.limiter, hooks)));
   }
   await withRetries(() => recordOutcomes(env, ctx, results), handedOff ? FINAL_WRITE_TRIES : 1);
 }
@@ -160,7 +175,7 @@ async function withRetries(fn: () => Promise<void>, tries: number): Promise<void
     } catch (err) {
       if (k >= tries) throw err;
       log.warn("outcome_write_retried", { error: err instanceof Error ? err.message : "unknown" });
-      await new Promise((r) => setTimeout(r, 1000 * k));
+      await sleep(1000 * k);
     }
   }
 }

@@ -2,7 +2,7 @@ import type { MessageRow } from "../db/schema";
 import { type Deferral, type Grant, MAX_SLOT_WAIT_MS } from "../gate/pacing";
 import type { WabaGate } from "../gate/waba-gate";
 import { log } from "../lib/log";
-import { isoNow } from "../lib/time";
+import { isoNow, sleep } from "../lib/time";
 import type { MetaClient } from "../meta/client";
 import { backoffMs, MetaApiError, MetaUnreachableError } from "../meta/errors";
 import { metaClient } from "../meta/transport";
@@ -70,8 +70,6 @@ export class JobDeferred extends Error {
 }
 
 type Gate = DurableObjectStub<WabaGate>;
-
-const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
 /**
  * `limiter` bounds the sends in flight of the whole consumer invocation (all its jobs share it): a

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { MessageRow } from "../../src/db/schema";
 import worker from "../../src/index";
 import { wabaGate } from "../../src/routing/service";
-import { jobRetryDelaySeconds, runJob } from "../../src/sending/consumer";
+import { batchShared, jobRetryDelaySeconds, runJob } from "../../src/sending/consumer";
 import { sendAtSlots } from "../../src/sending/dispatch";
 import { InFlight } from "../../src/sending/in-flight";
 import type { QueueJob } from "../../src/sending/jobs";
@@ -245,7 +245,7 @@ describe("sends in flight", () => {
     const { job, messageId } = await seedMessage(bot);
     const busy = new InFlight(1);
     expect(await busy.take(Date.now())).toBe(true); // every connection of this invocation is busy
-    await runJob(env, job, busy);
+    await runJob(env, job, { ...batchShared(env), limiter: busy });
     // Never sent by this job: the claim is undone, the attempt not counted, no error recorded.
     expect(await message(messageId)).toMatchObject({
       status: "queued",
